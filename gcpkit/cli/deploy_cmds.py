@@ -1,0 +1,153 @@
+"""gcpkit plan / up / destroy deployment: parse, call the engine, render."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from gcpkit import console
+from gcpkit.cli.common import (Common, EmulatorOpt, EndpointsOpt, OutputOpt, OutputFormat, ParallelismOpt,
+                               ProjectOpt, RegionOpt, StateOpt, VerboseOpt, ZoneOpt, guarded)
+from gcpkit.errors import BadInput, Interrupted, OperationFailed
+
+DeploymentOpt = Annotated[Optional[str], typer.Option("--deployment", "-d", help="Deployment name "
+                                                      "(default: the pattern's name).")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE", help="A parameter value; "
+                                                     "repeat for more.")]
+ValuesOpt = Annotated[Optional[str], typer.Option("--values", metavar="FILE", help="YAML/JSON file of "
+                                                  "parameter values.")]
+YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+destroy_app = typer.Typer(no_args_is_help=True, help="Tear down what gcpkit created.")
+
+
+def _prepare(pattern: str, deployment: str | None, sets: list[str] | None, values: str | None, c: Common):
+    from gcpkit.planning.build import prepare
+    from gcpkit.session import resolve_project
+
+    project = resolve_project(c.project)
+    return prepare(pattern, deployment=deployment, sets=sets or [], values_file=values, project=project,
+                   region=c.region, zone=c.zone)
+
+
+def _require_yes_without_terminal(yes: bool) -> None:
+    if not yes and not sys.stdin.isatty():
+        raise BadInput("no terminal to confirm on", where="--yes", hint="pass --yes to apply without a prompt")
+
+
+def plan(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, values: ValuesOpt = None,
+         project: ProjectOpt = None, region: RegionOpt = None, zone: ZoneOpt = None, emulator: EmulatorOpt = False,
+         endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10, output: OutputOpt = OutputFormat.text,
+         verbose: VerboseOpt = False, state: StateOpt = None) -> None:
+    """Show what `up` would do to each resource: create, update, replace, no change, delete."""
+    from gcpkit.cli.progress import plan_rows, show_plan
+    from gcpkit.planning.build import build_plan
+    from gcpkit.providers.base import Ctx
+    from gcpkit.session import Session
+
+    c = Common(project, region, zone, emulator, endpoints, parallelism, output, verbose, state)
+    prep = _prepare(pattern, deployment, set_, values, c)
+    with Session(c.target_options(), prep.env["project"]) as session:
+        store = session.state
+        ctx = Ctx(session.connect(), prep.env["deployment"], prep.env)
+        the_plan = build_plan(prep, store, ctx, read_all=True)
+    show_plan(the_plan)
+    if c.json:
+        console.print_json({"deployment": the_plan.deployment, "pattern": the_plan.pattern,
+                            "plan": plan_rows(the_plan), "changes": the_plan.has_changes})
+
+
+def up(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, values: ValuesOpt = None,
+       yes: YesOpt = False, project: ProjectOpt = None, region: RegionOpt = None, zone: ZoneOpt = None,
+       emulator: EmulatorOpt = False, endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
+       output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False, state: StateOpt = None) -> None:
+    """Create or update a deployment of PATTERN: show the plan, confirm, apply, print the outputs."""
+    from gcpkit.cli.progress import ApplyProgress, plan_rows, show_plan
+    from gcpkit.execution.apply import apply
+    from gcpkit.planning.build import build_plan
+    from gcpkit.providers.base import Ctx
+    from gcpkit.session import Session
+
+    c = Common(project, region, zone, emulator, endpoints, parallelism, output, verbose, state)
+    _require_yes_without_terminal(yes)
+    prep = _prepare(pattern, deployment, set_, values, c)
+    name = prep.env["deployment"]
+    with Session(c.target_options(), prep.env["project"]) as session:
+        store = session.state
+        with store.lock(name, "gcpkit up"):
+            ctx = Ctx(session.connect(), name, prep.env)
+            the_plan = build_plan(prep, store, ctx, read_all=False)
+            show_plan(the_plan)
+            if the_plan.has_changes and not yes and not typer.confirm("Apply this plan?", err=True):
+                raise typer.Exit(1)
+            actions = {n: s.action for n, s in {**the_plan.deletes, **the_plan.steps}.items()}
+            with ApplyProgress(actions) as progress:
+                outcome = apply(the_plan, store, ctx, parallelism=c.parallelism, on_event=progress)
+    report(outcome, f"gcpkit up {pattern} --deployment {name}", name, c)
+    if c.json:
+        console.print_json({"deployment": name, "pattern": the_plan.pattern, "plan": plan_rows(the_plan),
+                            "result": "ok", "outputs": outcome.outputs})
+
+
+def report(outcome, resume: str, deployment: str, c: Common) -> None:
+    """Print the result; failures name only their root causes and how to resume or clean up."""
+    if outcome.not_started and not outcome.failed:
+        raise Interrupted(f"interrupted: {len(outcome.not_started)} resource(s) not started; state is saved",
+                          hint=f"run `{resume}` again to resume")
+    if outcome.failed:
+        for name, error in outcome.failed.items():
+            message = getattr(error, "message", None) or str(error) or type(error).__name__
+            console.error(f"{name}: {message}")
+        skipped = f"; {len(outcome.skipped)} dependent resource(s) skipped" if outcome.skipped else ""
+        raise OperationFailed(
+            f"{len(outcome.failed)} resource(s) failed{skipped}; {len(outcome.succeeded)} done and recorded",
+            hint=f"fix the cause above and run `{resume}` again to resume, "
+                 f"or `gcpkit destroy deployment {deployment}` to remove what exists")
+    if outcome.outputs and not c.json:
+        console.err.print(console.table("Outputs", ["name", "value"],
+                                        [[k, v] for k, v in outcome.outputs.items()]))
+    console.err.print(f"[green]Done.[/] {len(outcome.succeeded)} resource(s) handled.")
+
+
+@destroy_app.command("deployment")
+@guarded
+def destroy_deployment(name: str, yes: YesOpt = False, project: ProjectOpt = None, emulator: EmulatorOpt = False,
+                       endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
+                       output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False,
+                       state: StateOpt = None) -> None:
+    """Delete what deployment NAME created, dependents first, in parallel where the graph allows."""
+    from gcpkit.cli.progress import ApplyProgress
+    from gcpkit.execution.apply import destroy
+    from gcpkit.providers.base import Ctx
+    from gcpkit.session import Session, resolve_project
+
+    c = Common(project, None, None, emulator, endpoints, parallelism, output, verbose, state)
+    _require_yes_without_terminal(yes)
+    from gcpkit.cli.info_cmds import _open_state
+
+    probe = _open_state(state)
+    record = probe.get_deployment(name)
+    resources = probe.resources(name)
+    if record is None and not resources and not probe.pending_intents(name):
+        known = ", ".join(d.name for d in probe.list_deployments()) or "none"
+        raise BadInput(f"no deployment named {name!r} in the state (known: {known})")
+    env = dict(record.env) if record else {}
+    project_id = c.project or env.get("project") or resolve_project(None)
+    env["project"] = project_id
+    with Session(c.target_options(), project_id) as session:
+        store = session.state
+        with store.lock(name, "gcpkit destroy"):
+            resources = store.resources(name)
+            console.err.print(console.table(f"Destroy deployment {name} (project {project_id})",
+                                            ["action", "resource", "type"],
+                                            [["delete", r.name, r.type] for r in resources]))
+            if not yes and not typer.confirm(f"Delete these {len(resources)} resource(s)?", err=True):
+                raise typer.Exit(1)
+            ctx = Ctx(session.connect(), name, env)
+            with ApplyProgress({r.name: "delete" for r in resources}, verb="destroy") as progress:
+                outcome = destroy(name, store, ctx, parallelism=c.parallelism, on_event=progress)
+    report(outcome, f"gcpkit destroy deployment {name}", name, c)
+    if c.json:
+        console.print_json({"deployment": name, "result": "ok", "deleted": sorted(outcome.succeeded)})

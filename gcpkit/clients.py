@@ -1,0 +1,66 @@
+"""Lazy construction of the official Google clients for a target: real Google Cloud, or any compatible
+endpoints (the bundled emulator, private service endpoints). Google libraries are imported on first use."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from gcpkit.errors import BadInput
+
+
+@dataclass
+class Target:
+    """Where API calls go. `endpoints` is None for real Google Cloud, else the map that
+    `gcpkit emulator endpoints --json` prints (key `compute` = base URL for google-cloud-compute)."""
+
+    project: str
+    endpoints: dict[str, str] | None = None
+    _credentials: Any = None
+    _local: threading.local = field(default_factory=threading.local, repr=False)
+
+    @property
+    def is_emulator(self) -> bool:
+        return self.endpoints is not None
+
+    def credentials(self) -> Any:
+        if self._credentials is None:
+            self._credentials = _load_credentials(self.endpoints is not None)
+        return self._credentials
+
+    def compute(self, client_name: str) -> Any:
+        """A google-cloud-compute client (e.g. "InstancesClient"), one per thread: the REST transport's
+        session is not meant to be shared between threads."""
+        cache = self._local.__dict__.setdefault("compute", {})
+        client = cache.get(client_name)
+        if client is None:
+            from google.cloud import compute_v1
+
+            options = None
+            if self.endpoints is not None:
+                from google.api_core.client_options import ClientOptions
+
+                options = ClientOptions(api_endpoint=self.endpoints["compute"])
+            client = getattr(compute_v1, client_name)(credentials=self.credentials(), client_options=options)
+            cache[client_name] = client
+        return client
+
+
+def _load_credentials(emulated: bool) -> Any:
+    if emulated:
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials()
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        credentials, _ = google.auth.default(scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    except DefaultCredentialsError as exc:
+        raise BadInput(
+            f"no Google Cloud credentials found ({exc.__class__.__name__})",
+            hint="run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS), "
+            "or add --emulator to use the bundled local emulator",
+        ) from None
+    return credentials

@@ -1,0 +1,56 @@
+"""The contract between the emulator core and the per-API services.
+
+The core (server, routing from discovery documents, validation, faults, request log) turns an HTTP
+request into a `Request` whose path and query parameters and body were already checked against the
+API's discovery document, then calls the handler registered for the discovery method id
+(e.g. "compute.instances.insert"). A handler returns the response body as a dict (status 200), or a
+(status, dict) tuple, or raises `ApiError`. The core serialises errors and, in strict mode, checks
+every response against the method's response schema.
+
+A service is a package (gcpkit/emulator/compute, ...) whose import registers its handlers with
+`@handler(...)`; `SERVICES` in gcpkit/emulator/core/services.py lists them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+Handler = Callable[["Context", "Request"], Any]
+
+HANDLERS: dict[str, Handler] = {}
+
+
+def handler(*method_ids: str) -> Callable[[Handler], Handler]:
+    """Register a function as the handler of one or more discovery method ids."""
+
+    def register(fn: Handler) -> Handler:
+        for method_id in method_ids:
+            if method_id in HANDLERS:
+                raise RuntimeError(f"two handlers for {method_id}")
+            HANDLERS[method_id] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Request:
+    api: str  # "compute"
+    method_id: str  # "compute.instances.insert"
+    http_method: str  # "POST"
+    path: str  # the URL path as received, e.g. "/compute/v1/projects/p/zones/z/instances"
+    params: dict[str, Any]  # path + query parameters, converted to the discovery types
+    body: dict | None  # request body, validated against the method's request schema
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Context:
+    """What a handler may use. One per server; safe to share between request threads."""
+
+    store: Any  # gcpkit.emulator.core.store.Store
+    clock: Any  # gcpkit.emulator.core.clock.Clock: now() -> epoch seconds, sleep(s)
+    latency: Any  # gcpkit.emulator.core.latency.Latency: duration(api, collection, verb) -> seconds, scaled
+    faults: Any  # gcpkit.emulator.core.faults.Faults: operation_error(api, method_id, path) -> dict | None
+    base_url: str  # this emulator's own address, e.g. "http://127.0.0.1:8765"

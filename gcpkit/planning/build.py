@@ -1,0 +1,123 @@
+"""From a pattern name and parameters to a validated config and graph (no API call), and from those
+plus state and live reads to a Plan."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from gcpkit.errors import BadInput, LockedError
+from gcpkit.model import Config, Pattern
+from gcpkit.planning.plan import ADOPT, CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, Step, changed_fields
+from gcpkit.providers.base import Ctx, NotFound
+
+DEFAULT_REGION = "us-central1"
+
+
+@dataclass
+class Prepared:
+    pattern: Pattern
+    params: dict
+    env: dict
+    config: Config
+    graph: dict[str, set[str]]
+
+
+def make_env(project: str, deployment: str, region: str | None, zone: str | None) -> dict[str, str]:
+    from gcpkit.planning.regions import check_region, check_zone, zones_of
+
+    if zone:
+        check_zone(zone, "--zone")
+        zone_region = zone.rsplit("-", 1)[0]
+        if region and region != zone_region:
+            raise BadInput(f"zone {zone} is not in region {region}", where="--zone")
+        region = zone_region
+    region = region or DEFAULT_REGION
+    check_region(region, "--region")
+    return {"project": project, "deployment": deployment, "region": region, "zone": zone or zones_of(region)[0]}
+
+
+def check_deployment_name(name: str) -> None:
+    import re
+
+    from gcpkit.constants import NAME_PATTERN
+
+    if len(name) > 40 or not re.match(NAME_PATTERN, name):
+        raise BadInput(f"invalid deployment name {name!r}: use 1-40 lowercase letters, digits and hyphens, "
+                       "starting with a letter", where="--deployment")
+
+
+def prepare(pattern_ref: str, *, deployment: str | None, sets: list[str], values_file: str | None,
+            project: str, region: str | None, zone: str | None) -> Prepared:
+    from gcpkit.patterns.loader import find_pattern
+    from gcpkit.patterns.render import render
+    from gcpkit.patterns.schema import resolve_params
+    from gcpkit.planning.graph import build_graph
+    from gcpkit.planning.validate import validate
+    from gcpkit.providers.registry import provider_for, type_names
+
+    pattern = find_pattern(pattern_ref)
+    deployment = deployment or pattern.name
+    check_deployment_name(deployment)
+    params = resolve_params(pattern, sets, values_file)
+    env = make_env(project, deployment, region, zone)
+    config = render(pattern, params, env)
+    known = {t: None for t in type_names()}
+    validate(config, known_types=known, fields_of=lambda t: provider_for(t).fields() if t in known else None)
+    for spec in config.resources:
+        provider_for(spec.type).check_properties(spec.name, spec.properties)
+    return Prepared(pattern, params, env, config, build_graph(config))
+
+
+def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool) -> Plan:
+    """Decide each resource's action. `read_all` reads even resources the state does not know
+    (`gcpkit plan` does, for an exact picture; `up` relies on create answering 409 instead)."""
+    from gcpkit.providers.registry import provider_for
+
+    deployment = prep.env["deployment"]
+    recorded = {r.name: r for r in state.resources(deployment)}
+    pending = {i.resource: i for i in state.pending_intents(deployment)}
+    steps: dict[str, Step] = {}
+    from graphlib import TopologicalSorter
+
+    for name in TopologicalSorter(prep.graph).static_order():
+        spec = prep.config.get(name)
+        step = Step(name, spec.type, CREATE, spec.properties, set(prep.graph[name]))
+        record = recorded.get(name)
+        intent = pending.get(name)
+        if intent is not None and intent.action == "create":
+            step.request_id = (intent.payload or {}).get("request_id")
+        if record is None and intent is None and not read_all:
+            steps[name] = step
+            continue
+        provider = provider_for(spec.type)
+        try:
+            step.live = provider.read(ctx, name, spec.properties)
+        except NotFound:
+            step.note = "recorded but missing; will be recreated" if record else ""
+            steps[name] = step
+            continue
+        owner = provider.owner(step.live)
+        if record is None:
+            if owner != deployment:
+                raise LockedError(
+                    f"{spec.type} {name!r} already exists and was not created by deployment {deployment!r}"
+                    + (f" (it belongs to gcpkit deployment {owner!r})" if owner else ""),
+                    hint="choose another --deployment name, or delete that resource yourself")
+            step.action, step.note = ADOPT, "created by an interrupted run; will be recorded"
+        else:
+            before = (record.properties or {}).get("template", {})
+            step.changed = changed_fields(spec.properties, before)
+            if not step.changed:
+                step.action = NOOP
+            elif provider.updatable(step.changed):
+                step.action = UPDATE
+            else:
+                step.action = REPLACE
+        steps[name] = step
+    deletes = {
+        name: Step(name, r.type, DELETE, (r.properties or {}).get("template", {}),
+                   set((r.properties or {}).get("depends_on", [])))
+        for name, r in recorded.items() if name not in steps
+    }
+    return Plan(deployment, prep.pattern.name, prep.params, prep.env, steps, deletes, prep.config.outputs)

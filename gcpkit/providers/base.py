@@ -1,0 +1,80 @@
+"""What every provider offers the engine. Properties are the REST body of the type (camelCase),
+plus `zone` / `region` for scoped types; refs are already resolved when these are called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gcpkit.constants import LABEL_DEPLOYMENT, LABEL_MANAGED_BY, LABEL_MANAGED_BY_VALUE
+
+
+class NotFound(Exception):
+    """The resource does not exist (a 404 from the API)."""
+
+
+class Conflict(Exception):
+    """A create hit an existing resource (409)."""
+
+
+class InUse(Exception):
+    """A delete was refused because another resource uses this one; `user` names it when known."""
+
+    def __init__(self, message: str, user: str | None = None):
+        super().__init__(message)
+        self.user = user
+
+
+@dataclass
+class Live:
+    """A resource as the API returns it (camelCase dict) plus its self link."""
+
+    self_link: str
+    body: dict[str, Any]
+
+
+@dataclass
+class Ctx:
+    target: Any  # gcpkit.clients.Target
+    deployment: str
+    env: dict[str, str]  # project, deployment, region, zone
+    deadline_s: float = 1800.0
+
+
+class Provider(Protocol):
+    type_name: str
+    has_labels: bool
+
+    def fields(self) -> set[str]: ...
+    def check_properties(self, name: str, properties: dict) -> None: ...
+    def read(self, ctx: Ctx, name: str, properties: dict) -> Live: ...
+    def create(self, ctx: Ctx, name: str, properties: dict, request_id: str) -> Live: ...
+    def update(self, ctx: Ctx, name: str, properties: dict, live: Live, changed: list[str]) -> Live: ...
+    def updatable(self, changed: list[str]) -> bool: ...
+    def delete(self, ctx: Ctx, name: str, properties: dict) -> None: ...
+    def owner(self, live: Live) -> str | None: ...
+
+
+def ownership_labels(deployment: str) -> dict[str, str]:
+    return {LABEL_MANAGED_BY: LABEL_MANAGED_BY_VALUE, LABEL_DEPLOYMENT: deployment}
+
+
+def description_marker(deployment: str) -> str:
+    """For resources whose API has no labels: a marker in the description that finds them again."""
+    return f"[{LABEL_MANAGED_BY}={LABEL_MANAGED_BY_VALUE} {LABEL_DEPLOYMENT}={deployment}]"
+
+
+def owner_from(body: dict) -> str | None:
+    """The gcpkit deployment that owns a live resource, from its labels or description marker."""
+    labels = body.get("labels") or {}
+    if labels.get(LABEL_MANAGED_BY) == LABEL_MANAGED_BY_VALUE and labels.get(LABEL_DEPLOYMENT):
+        return labels[LABEL_DEPLOYMENT]
+    description = body.get("description") or ""
+    prefix = f"[{LABEL_MANAGED_BY}={LABEL_MANAGED_BY_VALUE} {LABEL_DEPLOYMENT}="
+    start = description.find(prefix)
+    if start >= 0:
+        rest = description[start + len(prefix):]
+        end = rest.find("]")
+        if end > 0:
+            return rest[:end]
+    return None

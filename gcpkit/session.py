@@ -1,0 +1,114 @@
+"""A Session is one command's connection to a target (real Google Cloud, endpoints from a file, or the
+emulator) and to the local state. It starts the embedded emulator when asked and stops it at the end."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gcpkit.clients import Target
+from gcpkit.constants import EMULATOR_HOST_ENV
+from gcpkit.errors import BadInput
+
+STATE_DIR = Path(".gcpkit")
+EMULATOR_DATA_DIR = STATE_DIR / "emulator"
+TIME_SCALE_ENV = "GCPKIT_EMULATOR_TIME_SCALE"
+
+
+@dataclass
+class TargetOptions:
+    project: str | None = None
+    emulator: bool = False
+    endpoints_file: str | None = None
+    state_path: str | None = None
+
+
+def resolve_project(project: str | None) -> str:
+    project = project or os.environ.get("GOOGLE_CLOUD_PROJECT") or os.environ.get("CLOUDSDK_CORE_PROJECT") \
+        or _gcloud_project()
+    if not project:
+        raise BadInput("no project given", hint="pass --project PROJECT_ID, or set GOOGLE_CLOUD_PROJECT")
+    return project
+
+
+def _gcloud_project() -> str | None:
+    """The project gcloud is configured with, read from its config file (no subprocess)."""
+    import configparser
+
+    base = Path(os.environ.get("CLOUDSDK_CONFIG", Path.home() / ".config" / "gcloud"))
+    try:
+        active = (base / "active_config").read_text().strip() or "default"
+    except OSError:
+        active = "default"
+    parser = configparser.ConfigParser()
+    try:
+        parser.read(base / "configurations" / f"config_{active}")
+    except configparser.Error:
+        return None
+    return parser.get("core", "project", fallback=None)
+
+
+def load_endpoints_file(path: str) -> dict[str, str]:
+    try:
+        data = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise BadInput(f"cannot read endpoints file: {exc.strerror}", where=path) from None
+    except json.JSONDecodeError as exc:
+        raise BadInput(f"not valid JSON (line {exc.lineno}): {exc.msg}", where=path) from None
+    if not isinstance(data, dict) or not isinstance(data.get("compute"), str):
+        raise BadInput("expected a JSON object with at least a \"compute\" endpoint "
+                       "(the output of `gcpkit emulator endpoints --json`)", where=path)
+    return data
+
+
+class Session:
+    def __init__(self, options: TargetOptions, project: str):
+        if options.emulator and options.endpoints_file:
+            raise BadInput("--emulator and --endpoints cannot be used together")
+        self.options = options
+        self.project = project
+        self._server: Any = None
+        self._state: Any = None
+        endpoints = load_endpoints_file(options.endpoints_file) if options.endpoints_file else None
+        self.target = Target(project=project, endpoints=endpoints)
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def state(self) -> Any:
+        if self._state is None:
+            from gcpkit.state.local import LocalState
+
+            self._state = LocalState(self.options.state_path or STATE_DIR / "state.db")
+        return self._state
+
+    def connect(self) -> Target:
+        """Make the target reachable: with --emulator, use GCPKIT_EMULATOR_HOST or start the embedded one."""
+        if self.options.emulator and self.target.endpoints is None:
+            self.target.endpoints = self._emulator_endpoints()
+        return self.target
+
+    def _emulator_endpoints(self) -> dict[str, str]:
+        from gcpkit.emulator.core.services import endpoints
+
+        host = os.environ.get(EMULATOR_HOST_ENV)
+        if host:
+            return endpoints(host if host.startswith("http") else f"http://{host}")
+        from gcpkit.emulator.core.server import EmulatorServer
+
+        scale = float(os.environ.get(TIME_SCALE_ENV, "0.01"))
+        self._server = EmulatorServer(port=0, data_dir=EMULATOR_DATA_DIR, time_scale=scale)
+        self._server.start()
+        return self._server.endpoints()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
