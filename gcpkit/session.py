@@ -64,6 +64,25 @@ def load_endpoints_file(path: str) -> dict[str, str]:
     return data
 
 
+def open_state(path: str | Path | None):
+    from gcpkit.state.local import LocalState
+
+    state = LocalState(path or STATE_DIR / "state.db")
+    state.break_lock_command = "`--break-lock` on the same command"
+    return state
+
+
+def lock_deployment(state: Any, deployment: str, command: str, *, break_stale: bool = False):
+    if break_stale:
+        holder = state.lock_holder(deployment)
+        if holder is not None and holder.stale:
+            state.break_lock(deployment)
+            from gcpkit import console
+
+            console.err.print(f"Broke the stale lock of pid {holder.pid} ({holder.command}, since {holder.since}).")
+    return state.lock(deployment, command)
+
+
 class Session:
     def __init__(self, options: TargetOptions, project: str):
         if options.emulator and options.endpoints_file:
@@ -86,8 +105,12 @@ class Session:
         if self._state is None:
             from gcpkit.state.local import LocalState
 
-            self._state = LocalState(self.options.state_path or STATE_DIR / "state.db")
+            self._state = open_state(self.options.state_path)
         return self._state
+
+    def lock(self, deployment: str, command: str, *, break_stale: bool = False):
+        """The deployment's lock; with break_stale, first remove a lock whose holder is no longer running."""
+        return lock_deployment(self.state, deployment, command, break_stale=break_stale)
 
     def connect(self) -> Target:
         """Make the target reachable: with --emulator, use GCPKIT_EMULATOR_HOST or start the embedded one."""

@@ -19,6 +19,8 @@ SetOpt = Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE
 ValuesOpt = Annotated[Optional[str], typer.Option("--values", metavar="FILE", help="YAML/JSON file of "
                                                   "parameter values.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+BreakLockOpt = Annotated[bool, typer.Option("--break-lock", help="Remove the deployment's lock first if the "
+                                            "process holding it is no longer running (after a crash).")]
 
 destroy_app = typer.Typer(no_args_is_help=True, help="Tear down what gcpkit created.")
 
@@ -60,7 +62,7 @@ def plan(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, va
 
 
 def up(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, values: ValuesOpt = None,
-       yes: YesOpt = False, project: ProjectOpt = None, region: RegionOpt = None, zone: ZoneOpt = None,
+       yes: YesOpt = False, break_lock: BreakLockOpt = False, project: ProjectOpt = None, region: RegionOpt = None, zone: ZoneOpt = None,
        emulator: EmulatorOpt = False, endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
        output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False, state: StateOpt = None) -> None:
     """Create or update a deployment of PATTERN: show the plan, confirm, apply, print the outputs."""
@@ -76,7 +78,7 @@ def up(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, valu
     name = prep.env["deployment"]
     with Session(c.target_options(), prep.env["project"]) as session:
         store = session.state
-        with store.lock(name, "gcpkit up"):
+        with session.lock(name, "gcpkit up", break_stale=break_lock):
             ctx = Ctx(session.connect(), name, prep.env)
             the_plan = build_plan(prep, store, ctx, read_all=False)
             show_plan(the_plan)
@@ -93,7 +95,7 @@ def up(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, valu
 
 def report(outcome, resume: str, deployment: str, c: Common) -> None:
     """Print the result; failures name only their root causes and how to resume or clean up."""
-    if outcome.not_started and not outcome.failed:
+    if outcome.interrupted and not outcome.failed:
         raise Interrupted(f"interrupted: {len(outcome.not_started)} resource(s) not started; state is saved",
                           hint=f"run `{resume}` again to resume")
     if outcome.failed:
@@ -113,7 +115,7 @@ def report(outcome, resume: str, deployment: str, c: Common) -> None:
 
 @destroy_app.command("deployment")
 @guarded
-def destroy_deployment(name: str, yes: YesOpt = False, project: ProjectOpt = None, emulator: EmulatorOpt = False,
+def destroy_deployment(name: str, yes: YesOpt = False, break_lock: BreakLockOpt = False, project: ProjectOpt = None, emulator: EmulatorOpt = False,
                        endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
                        output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False,
                        state: StateOpt = None) -> None:
@@ -138,7 +140,7 @@ def destroy_deployment(name: str, yes: YesOpt = False, project: ProjectOpt = Non
     env["project"] = project_id
     with Session(c.target_options(), project_id) as session:
         store = session.state
-        with store.lock(name, "gcpkit destroy"):
+        with session.lock(name, "gcpkit destroy", break_stale=break_lock):
             resources = store.resources(name)
             console.err.print(console.table(f"Destroy deployment {name} (project {project_id})",
                                             ["action", "resource", "type"],

@@ -70,10 +70,9 @@ def render(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, 
 
 
 def _open_state(path: str | None):
-    from gcpkit.session import STATE_DIR
-    from gcpkit.state.local import LocalState
+    from gcpkit.session import open_state
 
-    return LocalState(path or STATE_DIR / "state.db")
+    return open_state(path)
 
 
 @guarded

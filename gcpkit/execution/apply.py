@@ -22,11 +22,12 @@ class Outcome:
     failed: dict[str, BaseException] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # name -> root cause
     not_started: list[str] = field(default_factory=list)
+    interrupted: bool = False
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
-        return not self.failed and not self.skipped and not self.not_started
+        return not self.failed and not self.skipped and not self.not_started and not self.interrupted
 
 
 def _referenced_fields(objs: list[Any]) -> dict[str, set[str]]:
@@ -178,6 +179,7 @@ def _walk(graph: dict[str, set[str]], run: Callable[[str], Any], parallelism: in
     outcome.failed.update(result.failed)
     outcome.skipped.update(result.skipped)
     outcome.not_started += list(result.not_started)
+    outcome.interrupted = outcome.interrupted or result.interrupted
 
 
 def apply(plan: Plan, state: Any, ctx: Ctx, *, parallelism: int = 10,

@@ -21,12 +21,12 @@ def test_up_again_plan_status_outputs_destroy(cli):
     assert "Done." in result.output
 
     instances = compute_client(emu, "InstancesClient")
-    vm = instances.get(project=PROJECT, zone="us-central1-a", instance="gce-custom-vm-0")
+    vm = instances.get(project=PROJECT, zone="us-central1-a", instance="gce-custom-vm-1")
     assert vm.status == "RUNNING" or vm.status in ("PROVISIONING", "STAGING")
     assert vm.labels["managed-by"] == "gcpkit"
     assert vm.labels["gcpkit-deployment"] == "gce-custom"
     firewalls = compute_client(emu, "FirewallsClient")
-    ssh = [f for f in firewalls.list(project=PROJECT) if f.name.endswith("ssh")]
+    ssh = [f for f in firewalls.list(project=PROJECT) if f.name == "gce-custom-allow-ssh"]
     assert [list(f.source_ranges) for f in ssh] == [["35.235.240.0/20"]]
     assert "gcpkit-deployment=gce-custom" in ssh[0].description
 
@@ -52,12 +52,12 @@ def test_up_again_plan_status_outputs_destroy(cli):
     outputs = runner.invoke(app, ["outputs", "gce-custom", "-o", "json"])
     assert outputs.exit_code == 0, outputs.output
     values = json.loads(outputs.stdout)
-    assert values["app_url"] == f"http://{vm.network_interfaces[0].access_configs[0].nat_i_p}/"
+    assert values["vm-1-url"] == f"http://{vm.network_interfaces[0].access_configs[0].nat_i_p}/"
 
     destroyed = runner.invoke(app, ["destroy", "deployment", "gce-custom", "--emulator", "--yes"])
     assert destroyed.exit_code == 0, destroyed.output
-    left = list(instances.list(project=PROJECT, zone="us-central1-a",
-                               filter="labels.gcpkit-deployment = gce-custom"))
+    left = list(instances.list(request={"project": PROJECT, "zone": "us-central1-a",
+                                        "filter": "labels.gcpkit-deployment = gce-custom"}))
     assert left == []
     assert [f.name for f in firewalls.list(project=PROJECT) if "gce-custom" in f.name] == []
     gone = runner.invoke(app, ["status", "-o", "json"])

@@ -1,0 +1,3 @@
+from gcpkit.cli.main import run
+
+run()

@@ -1,0 +1,154 @@
+"""Parity with real Cloud DNS: replay the recorded traffic of ../shared/gcp-golden (dns--*.http.log)
+against the emulator over HTTP and compare normalised shapes: status codes, key sets (recursively,
+with JSON value types), and for errors the reasons and messages.
+
+Recorded v1beta2 calls are replayed on v1 (the emulator serves v1; the two versions' managed zone
+shapes are the same for these calls). Exchanges with other APIs (compute) are left to their tests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
+RECORDINGS = ("dns--dnsmanagedzone.http.log", "dns--dnsrecordset.http.log")
+_STATUS_LINE = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z ]*$")
+_DNS_URL = re.compile(r"^https://dns\.googleapis\.com/dns/(v1|v1beta2)/(.*)$")
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    body: str
+    status: int
+    response: str
+
+
+def parse(text: str) -> list[Exchange]:
+    out = []
+    for chunk in re.split(r"\n---\n", text):
+        lines = chunk.strip("\n").split("\n")
+        method, url = lines[0].split(" ", 1)
+        i = next(i for i in range(1, len(lines)) if _STATUS_LINE.match(lines[i]) and lines[i - 1] == "")
+        request = lines[1:i]
+        blank = request.index("") if "" in request else len(request)
+        body = "\n".join(request[blank + 1:]).strip()
+        response = lines[i + 1:]
+        rblank = response.index("") if "" in response else len(response)
+        out.append(Exchange(method, url, body, int(_STATUS_LINE.match(lines[i]).group(1)),
+                            "\n".join(response[rblank + 1:]).strip()))
+    return out
+
+
+def shape(value):
+    """Keys and JSON types, recursively; a list is the union of its items' shapes."""
+    if isinstance(value, dict):
+        return {k: shape(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        merged: dict = {}
+        kinds = set()
+        for item in value:
+            s = shape(item)
+            if isinstance(s, dict):
+                merged.update(s)
+            else:
+                kinds.add(s)
+        return [merged] if merged else sorted(kinds)
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else "null"
+
+
+def error_view(body: dict):
+    err = body.get("error", {})
+    return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
+            "reasons": [e.get("reason") for e in err.get("errors", [])]}
+
+
+def compare(expected_status: int, expected: dict, status: int, got: dict) -> list[str]:
+    problems = []
+    if status != expected_status:
+        problems.append(f"status {status} != {expected_status}")
+    if "error" in expected:
+        if error_view(got) != error_view(expected):
+            problems.append(f"error {error_view(got)} != {error_view(expected)}")
+    elif shape(got) != shape(expected):
+        problems.append(f"shape {json.dumps(shape(got))} != {json.dumps(shape(expected))}")
+    return problems
+
+
+def replay(base: str, exchanges: list[Exchange], values: dict[str, str]) -> tuple[int, int, list[str]]:
+    matching, total, mismatches = 0, 0, []
+
+    def fill(text: str) -> str:
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value)
+        return text
+
+    for n, ex in enumerate(exchanges):
+        m = _DNS_URL.match(ex.url)
+        if not m:
+            continue
+        total += 1
+        url = f"{base}/dns/dns/v1/{fill(m.group(2))}"
+        data = fill(ex.body).encode() if ex.body else None
+        request = urllib.request.Request(url, data=data, method=ex.method,
+                                         headers={"Content-Type": "application/json"} if data else {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as resp:
+                status, raw = resp.status, resp.read()
+        except urllib.error.HTTPError as e:
+            status, raw = e.code, e.read()
+        got = json.loads(raw) if raw.strip() else {}
+        expected = json.loads(fill(ex.response)) if ex.response else {}
+        if ex.method == "POST" and url.split("?")[0].endswith("/changes") and "id" in got:
+            values["changeId"] = got["id"]  # the recording's ${changeId} is the id this POST returned
+        problems = compare(ex.status, expected, status, got)
+        if problems:
+            mismatches.append(f"#{n} {ex.method} {m.group(2).split('?')[0]}: " + "; ".join(problems))
+        else:
+            matching += 1
+    return matching, total, mismatches
+
+
+@pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"no recordings at {GOLDEN}")
+def test_dns_parity(emulator, capsys):
+    matching = total = 0
+    mismatches: list[str] = []
+    for name in RECORDINGS:
+        path = GOLDEN / name
+        if not path.is_file():
+            continue
+        values = {"projectId": f"parity-{uuid.uuid4().hex[:8]}", "uniqueId": uuid.uuid4().hex[:8],
+                  "networkID": "computenetwork-parity", "managedZoneId": "0", "changeId": "0"}
+        m, t, problems = replay(emulator.url, parse(path.read_text()), values)
+        matching, total = matching + m, total + t
+        mismatches += [f"{name} {p}" for p in problems]
+    if total == 0:
+        pytest.skip("no DNS recordings found")
+    with capsys.disabled():
+        print(f"\nDNS parity: {matching}/{total} recorded exchanges match")
+        for problem in mismatches:
+            print("  mismatch:", problem)
+    assert matching == total, "\n".join(mismatches)
+
+
+def test_shape_normalisation():
+    assert shape({"b": [{"x": 1}, {"y": "s"}], "a": True}) == {"a": "bool", "b": [{"x": "number", "y": "string"}]}
+    assert compare(404, {"error": {"code": 404, "errors": [{"reason": "notFound"}]}}, 404,
+                   {"error": {"code": 404, "errors": [{"reason": "notFound"}]}}) == []
+    assert compare(200, {"kind": "k", "id": "1"}, 200, {"kind": "k", "id": "1", "extra": 1})  # extra key
+    assert compare(200, {"ttl": 300}, 200, {"ttl": "300"})  # type
+    assert compare(404, {"error": {"code": 404, "errors": [{"reason": "notFound"}]}}, 409,
+                   {"error": {"code": 409, "errors": [{"reason": "alreadyExists"}]}})
