@@ -51,8 +51,8 @@ def one_run(time_scale: float, vms: int, workdir: Path) -> dict:
         state = LocalState(workdir / "state.db")
         ctx = Ctx(Target(project="bench", endpoints=server.endpoints()), "bench", prep.env)
         latency = Latency(time_scale)
-        up_path, _ = critical_path(prep.graph, _durations(prep, latency, "insert"))
-        down_path, _ = critical_path(reverse(prep.graph), _durations(prep, latency, "delete"))
+        up_path_s, _ = critical_path(prep.graph, _durations(prep, latency, "insert"))
+        down_path_s, _ = critical_path(reverse(prep.graph), _durations(prep, latency, "delete"))
 
         before = len(_requests(log))
         start = time.perf_counter()
@@ -69,8 +69,8 @@ def one_run(time_scale: float, vms: int, workdir: Path) -> dict:
         assert gone.ok, gone.failed
         down_requests = _requests(log)[before:]
         created = len(prep.config.resources)
-        return {"up_wall_s": up_wall, "up_critical_path_s": up_path, "up_ratio": up_wall / up_path,
-                "down_wall_s": down_wall, "down_critical_path_s": down_path, "down_ratio": down_wall / down_path,
+        return {"up_wall_s": up_wall, "up_critical_path_s": up_path_s, "up_ratio": up_wall / up_path_s,
+                "down_wall_s": down_wall, "down_critical_path_s": down_path_s, "down_ratio": down_wall / down_path_s,
                 "resources": created, "requests_per_created": len(up_requests) / created,
                 "requests_per_destroyed": len(down_requests) / created}
     finally:

@@ -47,6 +47,27 @@ class Target:
         return client
 
 
+    def discovery(self, api: str, version: str, key: str | None = None) -> Any:
+        """A google-api-python-client service built offline from its shipped discovery document,
+        one per thread (httplib2 is not thread-safe). `key` is the endpoints-map key (default: api)."""
+        cache = self._local.__dict__.setdefault("discovery", {})
+        client = cache.get((api, version))
+        if client is None:
+            from googleapiclient.discovery import build
+
+            options = None
+            if self.endpoints is not None:
+                endpoint = self.endpoints.get(key or api)
+                if endpoint is None:
+                    raise BadInput(f"the endpoints map has no {key or api!r} entry",
+                                   hint="this API is not emulated yet, or the --endpoints file lacks it")
+                options = {"api_endpoint": endpoint}
+            client = build(api, version, credentials=self.credentials(), client_options=options,
+                           static_discovery=True, cache_discovery=False)
+            cache[(api, version)] = client
+        return client
+
+
 def _load_credentials(emulated: bool) -> Any:
     if emulated:
         from google.auth.credentials import AnonymousCredentials

@@ -98,7 +98,7 @@ class _Applier:
             except Conflict:
                 live = provider.read(self.ctx, step.name, resolved)
                 owner = provider.owner(live)
-                if owner != self.plan.deployment:
+                if owner != self.plan.deployment and not getattr(provider, "external", False):
                     raise OperationFailed(
                         f"{step.type} {step.name!r} already exists and was not created by deployment "
                         f"{self.plan.deployment!r}" + (f" (owner: {owner})" if owner else ""),
@@ -142,7 +142,7 @@ class _Applier:
             except NotFound:
                 self._finish_create_intents(name)
                 return DELETE
-            if provider.owner(live) != self.plan.deployment:
+            if provider.owner(live) != self.plan.deployment or getattr(provider, "external", False):
                 self._finish_create_intents(name)
                 return DELETE
         try:

@@ -99,7 +99,7 @@ def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool) -> Plan:
             continue
         owner = provider.owner(step.live)
         if record is None:
-            if owner != deployment:
+            if owner != deployment and not getattr(provider, "external", False):
                 raise LockedError(
                     f"{spec.type} {name!r} already exists and was not created by deployment {deployment!r}"
                     + (f" (it belongs to gcpkit deployment {owner!r})" if owner else ""),

@@ -44,6 +44,9 @@ class Ctx:
 class Provider(Protocol):
     type_name: str
     has_labels: bool
+    # True for types that act on something gcpkit does not own (e.g. stopping a hand-built source VM):
+    # never checked for ownership, and their delete must leave that thing as it is.
+    external: bool
 
     def fields(self) -> set[str]: ...
     def check_properties(self, name: str, properties: dict) -> None: ...

@@ -35,6 +35,7 @@ class ComputeProvider:
         self.kind = kind
         self.type_name = kind.type_name
         self.has_labels = kind.has_labels
+        self.external = False
 
     # --- validation, before any call -------------------------------------------------------------
     def fields(self) -> set[str]:
@@ -87,7 +88,7 @@ class ComputeProvider:
         scope = self._scope(ctx, properties)
         msg = compute_ops.call(lambda: client.get(**scope, **{self.kind.name_field: name}))
         body = json.loads(type(msg).to_json(msg, use_integers_for_enums=False,
-                                             including_default_value_fields=False))
+                                             always_print_fields_with_no_presence=False))
         return Live(self_link=body.get("selfLink", ""), body=body)
 
     def read_after_create(self, ctx: Ctx, name: str, properties: dict, window_s: float = 10.0) -> Live:

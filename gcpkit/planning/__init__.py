@@ -1,0 +1,1 @@
+"""Planning: references ($(ref.NAME.FIELD)), the dependency graph, validation, regions and zones."""
