@@ -42,7 +42,8 @@ class Request:
     path: str  # the URL path as received, e.g. "/compute/v1/projects/p/zones/z/instances"
     params: dict[str, Any]  # path + query parameters, converted to the discovery types
     body: dict | None  # request body, validated against the method's request schema
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)  # lower-case names
+    raw: bytes = b""  # the request body as received (upload bytes on media paths, where body is None)
 
 
 @dataclass

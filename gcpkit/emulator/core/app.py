@@ -1,0 +1,151 @@
+"""The WSGI application: route, check, inject faults, call the handler, check the answer, log.
+
+Works on the raw WSGI environ (no framework request object): the per-request overhead decides
+how many requests per second the emulator serves.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import traceback
+from typing import Any, Callable, Iterable
+from urllib.parse import parse_qsl
+
+from gcpkit.emulator.core import validation
+from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.registry import HANDLERS, Context, Request
+from gcpkit.emulator.core.requestlog import RequestLog
+from gcpkit.emulator.core.router import Router
+
+ADMIN_PREFIX = "/_emulator/"
+_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed", 429: "Too Many Requests",
+            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
+
+
+class EmulatorApp:
+    def __init__(self, ctx: Context, router: Router, log: RequestLog, strict: bool,
+                 admin: Callable[[str, str], tuple[int, dict]]):
+        self.ctx = ctx
+        self.router = router
+        self.log = log
+        self.strict = strict
+        self.admin = admin
+
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
+        http_method = environ["REQUEST_METHOD"]
+        raw = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if raw and raw.startswith("/"):  # keeps %2F inside a segment (storage object names)
+            path = raw.split("?", 1)[0]
+        else:
+            path = environ.get("PATH_INFO") or "/"
+        query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        seen = {"api": "", "method_id": None}  # filled in as routing learns them, for the request log
+        try:
+            if path.startswith(ADMIN_PREFIX):
+                seen["api"] = "_emulator"
+                status, body = self.admin(http_method, path[len(ADMIN_PREFIX):])
+            else:
+                status, body = self._api_call(environ, http_method, path, query, seen)
+        except ApiError as e:
+            status, body = e.code, e.to_body()
+        except Exception:  # a bug in a handler or in the core: answer like Google's backend would
+            traceback.print_exc(file=sys.stderr)
+            status, body = 500, ApiError(500, "backendError", "Internal error in the gcpkit emulator "
+                                         "(see its stderr).").to_body()
+        # Google indents by default; clients do not care, and json's indenting encoder is pure Python
+        # (about 3x slower than the compact C one), so the emulator indents only when asked.
+        pretty = False
+        for name, value in query:
+            if name == "prettyPrint":
+                pretty = value.lower() in ("true", "1")
+        if body is None:
+            payload = b""
+        else:
+            payload = json.dumps(body, indent=2 if pretty else None).encode()
+        start_response(f"{status} {_REASONS.get(status, 'Unknown')}", [
+            ("Content-Type", "application/json; charset=UTF-8"),
+            ("Content-Length", str(len(payload))),
+            ("Server", "gcpkit-emulator"),
+        ])
+        if seen["api"] != "_emulator":  # the admin surface is not API traffic
+            self.log.record(seen["api"], http_method, path, seen["method_id"], status,
+                            (time.perf_counter() - started) * 1000)
+        return [payload]
+
+    def _api_call(self, environ: dict, http_method: str, path: str,
+                  query: list[tuple[str, str]], seen: dict) -> tuple[int, Any]:
+        match = self.router.match(http_method, path)
+        if match is None:
+            raise ApiError(404, "notFound", f"The requested URL {path} was not found on this server.",
+                           with_status=True)
+        if match.route is None:
+            allowed = ", ".join(sorted(match.allowed))
+            raise ApiError(405, "methodNotAllowed", f"Method {http_method} is not allowed for {path} "
+                           f"(allowed: {allowed}).", with_status=True)
+        route = match.route
+        service, method = route.service, route.method
+        api = seen["api"] = service.key
+        seen["method_id"] = method.id
+        fn = HANDLERS.get(method.id)
+        if fn is None:
+            raise ApiError(501, "notImplemented", f"Method {method.id} is not implemented by the gcpkit emulator.",
+                           with_status=True)
+
+        faults = self.ctx.faults
+        error, delay, hide = faults.before(api, http_method, method.id, path)
+        if delay:
+            self.ctx.clock.sleep(delay)
+        if error is not None:
+            raise error
+        if http_method == "GET" and faults.hidden(path, self.ctx.clock.now()):
+            resource = path[len(service.mount()):]
+            raise ApiError(404, "notFound", f"The resource '{resource}' was not found", with_status=api != "compute")
+
+        doc = service.document
+        params = validation.check_params(doc, method, match.params, query)
+        raw = _read_body(environ)
+        body = None
+        if route.media:
+            pass  # upload bytes are for the service (Request.raw); only the query was checked
+        elif raw.strip():
+            body = validation.parse_body(raw)
+            if method.request is None:
+                raise validation.bad_request("Invalid JSON payload received. This method takes no request body.")
+            validation.check_request_body(doc, method, body, "resource" if api == "compute" else None)
+        request = Request(api=api, method_id=method.id, http_method=http_method, path=path, params=params,
+                          body=body, headers=_headers(environ), raw=raw)
+
+        result = fn(self.ctx, request)
+        status, out = (result if isinstance(result, tuple) else (200, result))
+
+        if 200 <= status < 300:
+            if hide and http_method == "POST" and isinstance(body, dict) and isinstance(body.get("name"), str):
+                faults.hide(f"{path.rstrip('/')}/{body['name']}", self.ctx.clock.now() + hide)
+            if self.strict and out is not None:
+                problem = validation.check_response_body(doc, method, out)
+                if problem:
+                    raise ApiError(500, "backendError", f"gcpkit emulator strict mode: {problem}", with_status=True)
+        return status, out
+
+
+def _read_body(environ: dict) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > 0:
+        return environ["wsgi.input"].read(length)
+    if environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+        return environ["wsgi.input"].read()
+    return b""
+
+
+def _headers(environ: dict) -> dict[str, str]:
+    out = {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+    if environ.get("CONTENT_TYPE"):
+        out["content-type"] = environ["CONTENT_TYPE"]
+    return out

@@ -1,0 +1,146 @@
+"""Reading the recorded GCP traffic in ../shared/gcp-golden (never copied into the repo) and
+normalising exchanges so the emulator's answers can be compared by shape, not by value."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+GOLDEN_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+
+# Parity lines collected during the run, printed by tests/conftest.py's terminal summary.
+REPORT: list[str] = []
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str  # with placeholders
+    body: str  # request body text, "" if none
+    status: int
+    response: object  # parsed JSON body, or None
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).netloc
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    @property
+    def query(self) -> str:
+        return urlsplit(self.url).query
+
+
+def log_files(api: str) -> list[Path]:
+    return sorted(GOLDEN_DIR.glob(f"{api}--*.http.log")) if GOLDEN_DIR.is_dir() else []
+
+
+def parse(path: Path) -> list[Exchange]:
+    out = []
+    for chunk in re.split(r"\n---\n", path.read_text(encoding="utf-8")):
+        lines = chunk.strip("\n").split("\n")
+        if not lines or " " not in lines[0]:
+            continue
+        method, url = lines[0].split(" ", 1)
+        i = 1
+        while i < len(lines) and lines[i].strip():  # request headers
+            i += 1
+        rest = lines[i + 1:]
+        # the response starts at the first status line ("200 OK", "404 Not Found")
+        j = next(k for k, line in enumerate(rest) if re.match(r"^\d{3} ", line))
+        body = "\n".join(rest[:j]).strip()
+        status = int(rest[j].split(" ", 1)[0])
+        k = j + 1
+        while k < len(rest) and rest[k].strip():  # response headers
+            k += 1
+        text = "\n".join(rest[k + 1:]).strip()
+        try:
+            response = json.loads(text) if text else None
+        except ValueError:
+            response = text
+        out.append(Exchange(method, url, body, status, response))
+    return out
+
+
+@dataclass
+class Substitution:
+    """Concrete values for a log's placeholders; ${operationID} follows the emulator's answers."""
+
+    unique: str
+    project: str
+    log_text: str = ""  # the whole recording: some names are recoverable from it (see value())
+    operation: str = "operation-unknown"
+    values: dict[str, str] = field(default_factory=dict)
+
+    def value(self, name: str) -> str:
+        if name == "operationID":
+            return self.operation
+        if name == "projectId":
+            return self.project
+        if name == "projectNumber":
+            return "123456789012"
+        if name == "kccVersion":
+            return "0.0.0"
+        if name == "uniqueId":
+            return self.unique
+        if name == "networkID" and re.search(r"\$\{networkID\}[A-Za-z]", self.log_text):
+            # the recordings' normaliser replaced the network name "default" everywhere, even inside
+            # words: "${networkID}Service" was "defaultService"
+            return "default"
+        if name not in self.values:
+            self.values[name] = self._name_for(re.sub(r"ID$", "", name).lower())
+        return self.values[name]
+
+    def _name_for(self, kind: str) -> str:
+        """${urlMapID} -> "computeurlmap-<unique>" when the recording also spells that name out as
+        "computeurlmap-${uniqueId}" (two placeholders for one value); else "urlmap-<unique>"."""
+        for prefix in sorted(set(re.findall(r"([a-z][a-z0-9-]*?)-\$\{uniqueId\}", self.log_text))):
+            if prefix.replace("-", "").endswith(kind):
+                return f"{prefix}-{self.unique}"
+        return f"{kind}-{self.unique}"
+
+    def apply(self, text: str) -> str:
+        return PLACEHOLDER.sub(lambda m: self.value(m.group(1)), text)
+
+
+def is_operation(body: object) -> bool:
+    return isinstance(body, dict) and str(body.get("kind", "")).endswith("#operation")
+
+
+def error_reasons(body: object) -> list[str]:
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return []
+    return [e.get("reason", "") for e in body["error"].get("errors", [])]
+
+
+# Keys whose presence follows timing rather than shape (an operation polled a moment later is DONE).
+TIMING_KEYS = {"endTime"}
+
+
+def shape_differences(recorded: object, got: object) -> list[str]:
+    """Differences of normalised shape: top-level key sets, error reasons, and value types of shared keys."""
+    if recorded is None or got is None:
+        return [] if (recorded is None) == (got is None) or got == {} else ["body presence"]
+    if isinstance(recorded, dict) and "error" in recorded:
+        want, have = error_reasons(recorded), error_reasons(got)
+        return [] if want == have else [f"error reasons {want} != {have}"]
+    if not isinstance(recorded, dict) or not isinstance(got, dict):
+        return [] if type(recorded) is type(got) else ["body type"]
+    diffs = []
+    missing = sorted(set(recorded) - set(got) - TIMING_KEYS)
+    extra = sorted(set(got) - set(recorded) - TIMING_KEYS)
+    if missing:
+        diffs.append(f"missing keys {missing}")
+    if extra:
+        diffs.append(f"extra keys {extra}")
+    for key in sorted(set(recorded) & set(got)):
+        if type(recorded[key]) is not type(got[key]) and not (
+                isinstance(recorded[key], (int, float)) and isinstance(got[key], (int, float))):
+            diffs.append(f"type of '{key}' {type(recorded[key]).__name__} != {type(got[key]).__name__}")
+    return diffs
