@@ -13,7 +13,7 @@ from gcpkit.planning.plan import ADOPT, CREATE, DELETE, NOOP, REPLACE, UPDATE, P
 from gcpkit.providers.base import Conflict, Ctx, InUse, Live, NotFound
 
 # Fields that an insert's operation already tells (targetLink, targetId): no read needed for them.
-KNOWN_WITHOUT_READ = {"selfLink", "name", "id"}
+KNOWN_WITHOUT_READ = {"selfLink", "name"}
 
 
 @dataclass

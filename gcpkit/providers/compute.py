@@ -111,8 +111,18 @@ class ComputeProvider:
         op = compute_ops.call(lambda: client.insert_unary(
             request={**scope, self.kind.resource_field: message, "request_id": request_id}))
         op = compute_ops.wait(ctx.target, scope["project"], op, ctx.deadline_s)
-        return Live(self_link=op.target_link, body={"name": name, "selfLink": op.target_link,
-                                                      "id": str(op.target_id)})
+        # Operations that GCP answers already DONE (url maps, proxies) may carry no targetLink.
+        self_link = op.target_link or self.self_link(scope, name)
+        body = {"name": name, "selfLink": self_link}
+        if op.target_id:
+            body["id"] = str(op.target_id)
+        return Live(self_link=self_link, body=body)
+
+    def self_link(self, scope: dict[str, str], name: str) -> str:
+        where = {"zone": f"zones/{scope.get('zone')}", "region": f"regions/{scope.get('region')}"}.get(
+            self.kind.scope, "global")
+        return (f"https://www.googleapis.com/compute/v1/projects/{scope['project']}/{where}/"
+                f"{self.kind.collection}/{name}")
 
     def updatable(self, changed: list[str]) -> bool:
         if any(field in ("zone", "region", "name") for field in changed):
@@ -184,8 +194,8 @@ def _placeholder_refs(obj: Any) -> Any:
     numeric-looking fields no say here: only field names are checked."""
     if isinstance(obj, dict):
         return {k: _placeholder_refs(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_placeholder_refs(v) for v in obj]
+    if isinstance(obj, list):  # a ref in a list (healthChecks: [$(ref.hc.selfLink)]) is left out: no null items
+        return [_placeholder_refs(v) for v in obj if not (isinstance(v, str) and v.startswith("$(ref."))]
     if isinstance(obj, str) and obj.startswith("$(ref."):
         return None
     return obj
