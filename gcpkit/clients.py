@@ -61,6 +61,8 @@ class Target:
                 if endpoint is None:
                     raise BadInput(f"the endpoints map has no {key or api!r} entry",
                                    hint="this API is not emulated yet, or the --endpoints file lacks it")
+                if api == "storage":  # the map holds STORAGE_EMULATOR_HOST's bare base URL
+                    endpoint = endpoint.rstrip("/") + "/storage/v1/"
                 options = {"api_endpoint": endpoint}
             client = build(api, version, credentials=self.credentials(), client_options=options,
                            static_discovery=True, cache_discovery=False)

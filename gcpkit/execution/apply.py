@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 from gcpkit.errors import OperationFailed
 from gcpkit.planning.plan import ADOPT, CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, Step
-from gcpkit.providers.base import Conflict, Ctx, InUse, Live, NotFound
+from gcpkit.providers.base import Conflict, Ctx, InUse, Live, NotFound, is_ours
 
 # Fields that an insert's operation already tells (targetLink, targetId): no read needed for them.
 KNOWN_WITHOUT_READ = {"selfLink", "name"}
@@ -74,7 +74,8 @@ class _Applier:
             live = step.live
         elif step.action in (CREATE, REPLACE):
             if step.action == REPLACE:
-                self._journaled(step, "delete", lambda: provider.delete(self.ctx, name, resolved))
+                before = step.live.body if step.live is not None else None
+                self._journaled(step, "delete", lambda: provider.delete(self.ctx, name, resolved, before))
             live = self._create(step, provider, resolved)
         else:  # UPDATE
             live = self._journaled(step, "update",
@@ -98,7 +99,7 @@ class _Applier:
             except Conflict:
                 live = provider.read(self.ctx, step.name, resolved)
                 owner = provider.owner(live)
-                if owner != self.plan.deployment and not getattr(provider, "external", False):
+                if not is_ours(provider, live, self.plan.deployment):
                     raise OperationFailed(
                         f"{step.type} {step.name!r} already exists and was not created by deployment "
                         f"{self.plan.deployment!r}" + (f" (owner: {owner})" if owner else ""),
@@ -142,11 +143,12 @@ class _Applier:
             except NotFound:
                 self._finish_create_intents(name)
                 return DELETE
-            if provider.owner(live) != self.plan.deployment or getattr(provider, "external", False):
+            if not is_ours(provider, live, self.plan.deployment) or getattr(provider, "external", False):
                 self._finish_create_intents(name)
                 return DELETE
         try:
-            self._journaled(step, "delete", lambda: provider.delete(self.ctx, name, resolved))
+            recorded_live = record.live if record else None
+            self._journaled(step, "delete", lambda: provider.delete(self.ctx, name, resolved, recorded_live))
         except InUse as exc:
             user = f" by {exc.user}" if exc.user else ""
             raise OperationFailed(f"{step.type} {name!r} is still in use{user}",

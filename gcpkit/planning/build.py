@@ -9,7 +9,7 @@ from typing import Any
 from gcpkit.errors import BadInput, LockedError
 from gcpkit.model import Config, Pattern
 from gcpkit.planning.plan import ADOPT, CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, Step, changed_fields
-from gcpkit.providers.base import Ctx, NotFound
+from gcpkit.providers.base import Ctx, NotFound, is_ours
 
 DEFAULT_REGION = "us-central1"
 
@@ -99,7 +99,7 @@ def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool) -> Plan:
             continue
         owner = provider.owner(step.live)
         if record is None:
-            if owner != deployment and not getattr(provider, "external", False):
+            if not is_ours(provider, step.live, deployment):
                 raise LockedError(
                     f"{spec.type} {name!r} already exists and was not created by deployment {deployment!r}"
                     + (f" (it belongs to gcpkit deployment {owner!r})" if owner else ""),

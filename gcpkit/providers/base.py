@@ -4,7 +4,8 @@ plus `zone` / `region` for scoped types; refs are already resolved when these ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+import time
+from typing import Any, Callable, Protocol
 
 from gcpkit.constants import LABEL_DEPLOYMENT, LABEL_MANAGED_BY, LABEL_MANAGED_BY_VALUE
 
@@ -39,6 +40,14 @@ class Ctx:
     deployment: str
     env: dict[str, str]  # project, deployment, region, zone
     deadline_s: float = 1800.0
+    force_unprotect: bool = False  # destroy may turn deletion protection off (the user said so)
+
+
+def is_ours(provider: Any, live: Live, deployment: str) -> bool:
+    """Whether an existing resource may be adopted (and later deleted) by this deployment."""
+    if getattr(provider, "external", False) or getattr(provider, "owned_by_parent", False):
+        return True
+    return provider.owner(live) == deployment
 
 
 class Provider(Protocol):
@@ -47,6 +56,9 @@ class Provider(Protocol):
     # True for types that act on something gcpkit does not own (e.g. stopping a hand-built source VM):
     # never checked for ownership, and their delete must leave that thing as it is.
     external: bool
+    # True for types that cannot carry labels and live inside a parent that does (a database in a
+    # Cloud SQL instance, a DNS record set in a zone): found existing, they are taken as ours.
+    owned_by_parent: bool
 
     def fields(self) -> set[str]: ...
     def check_properties(self, name: str, properties: dict) -> None: ...
@@ -54,8 +66,22 @@ class Provider(Protocol):
     def create(self, ctx: Ctx, name: str, properties: dict, request_id: str) -> Live: ...
     def update(self, ctx: Ctx, name: str, properties: dict, live: Live, changed: list[str]) -> Live: ...
     def updatable(self, changed: list[str]) -> bool: ...
-    def delete(self, ctx: Ctx, name: str, properties: dict) -> None: ...
+    def delete(self, ctx: Ctx, name: str, properties: dict, live: dict | None = None) -> None: ...
     def owner(self, live: Live) -> str | None: ...
+
+
+def read_until_found(read: Callable[[], Live], window_s: float = 10.0) -> Live:
+    """Ride out a short eventual-consistency window in which a new resource answers 404."""
+    deadline = time.monotonic() + window_s
+    delay = 0.05
+    while True:
+        try:
+            return read()
+        except NotFound:
+            if time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 def ownership_labels(deployment: str) -> dict[str, str]:

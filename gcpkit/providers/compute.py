@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from functools import lru_cache
 from typing import Any
 
 from gcpkit.errors import BadInput
 from gcpkit.providers import compute_ops
-from gcpkit.providers.base import Ctx, Live, NotFound, description_marker, ownership_labels, owner_from
+from gcpkit.providers.base import Ctx, Live, description_marker, ownership_labels, owner_from, read_until_found
 from gcpkit.providers.compute_kinds import ComputeKind
 
 _SET_LABELS = {  # scope -> (request message, request field) of the generic setLabels verbs
@@ -36,6 +35,7 @@ class ComputeProvider:
         self.type_name = kind.type_name
         self.has_labels = kind.has_labels
         self.external = False
+        self.owned_by_parent = False
 
     # --- validation, before any call -------------------------------------------------------------
     def fields(self) -> set[str]:
@@ -92,17 +92,7 @@ class ComputeProvider:
         return Live(self_link=body.get("selfLink", ""), body=body)
 
     def read_after_create(self, ctx: Ctx, name: str, properties: dict, window_s: float = 10.0) -> Live:
-        """Ride out a short eventual-consistency window in which a new resource answers 404."""
-        deadline = time.monotonic() + window_s
-        delay = 0.05
-        while True:
-            try:
-                return self.read(ctx, name, properties)
-            except NotFound:
-                if time.monotonic() + delay > deadline:
-                    raise
-                time.sleep(delay)
-                delay = min(delay * 2, 1.0)
+        return read_until_found(lambda: self.read(ctx, name, properties), window_s)
 
     def create(self, ctx: Ctx, name: str, properties: dict, request_id: str) -> Live:
         client = self._client(ctx)
@@ -176,7 +166,7 @@ class ComputeProvider:
         op = compute_ops.call(fn)
         compute_ops.wait(ctx.target, scope["project"], op, ctx.deadline_s)
 
-    def delete(self, ctx: Ctx, name: str, properties: dict) -> None:
+    def delete(self, ctx: Ctx, name: str, properties: dict, live: dict | None = None) -> None:
         client = self._client(ctx)
         scope = self._scope(ctx, properties)
         try:

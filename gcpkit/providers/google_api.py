@@ -67,3 +67,69 @@ def poll(fetch: Callable[[], dict], done: Callable[[dict], bool], *, deadline_s:
                                   hint="it may still finish; run the command again to pick it up")
         time.sleep(delay)
         delay = min(delay * 1.6, cap_s)
+
+
+def _document(api: str, version: str) -> dict:
+    return _load_document(f"{api}.{version}.json")
+
+
+def _load_document(filename: str, _cache: dict = {}) -> dict:  # noqa: B006 - a deliberate memo
+    if filename not in _cache:
+        from importlib.util import find_spec
+        from pathlib import Path
+
+        spec = find_spec("googleapiclient")
+        path = Path(spec.origin).parent / "discovery_cache" / "documents" / filename
+        _cache[filename] = json.loads(path.read_text())
+    return _cache[filename]
+
+
+class ApiProvider:
+    """Base of the providers on google-api-python-client. Subclasses set the class attributes and
+    implement read/create/delete (and update where the API allows it)."""
+
+    type_name = ""
+    api = ""
+    version = "v1"
+    endpoint_key: str | None = None  # key in the endpoints map when it is not `api`
+    schema = ""  # discovery schema of the body
+    extra_properties: frozenset[str] = frozenset()  # gcpkit-level properties beside the body's fields
+    has_labels = False
+    external = False
+    owned_by_parent = False
+
+    def client(self, ctx: Any) -> Any:
+        return ctx.target.discovery(self.api, self.version, self.endpoint_key)
+
+    def fields(self) -> set[str]:
+        return set(_document(self.api, self.version)["schemas"][self.schema]["properties"]) | set(
+            self.extra_properties)
+
+    def check_properties(self, name: str, properties: dict) -> None:
+        from gcpkit.errors import BadInput
+        from gcpkit.patterns.schema import did_you_mean
+
+        known = self.fields()
+        for key in properties:
+            if key not in known:
+                raise BadInput(f"{self.type_name} has no property {key!r}{did_you_mean(key, sorted(known))}",
+                               where=f"resource {name}")
+
+    def updatable(self, changed: list[str]) -> bool:
+        return False
+
+    def update(self, ctx: Any, name: str, properties: dict, live: Any, changed: list[str]) -> Any:
+        raise OperationFailed(f"{self.type_name} cannot be updated in place")
+
+    def owner(self, live: Any) -> str | None:
+        from gcpkit.providers.base import owner_from
+
+        return owner_from(live.body)
+
+    def read_after_create(self, ctx: Any, name: str, properties: dict, window_s: float = 10.0) -> Any:
+        from gcpkit.providers.base import read_until_found
+
+        return read_until_found(lambda: self.read(ctx, name, properties), window_s)
+
+    def read(self, ctx: Any, name: str, properties: dict) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -56,6 +56,7 @@ SERVICES: dict[str, Service] = {s.key: s for s in [
             "gcpkit.emulator.resourcemanager"),
     Service("firestore", "firestore.v1.json", "/firestore", "gcpkit.emulator.firestore"),
     Service("iam", "iam.v1.json", "/iam", "gcpkit.emulator.iam"),
+    Service("secretmanager", "secretmanager.v1.json", "/secretmanager", "gcpkit.emulator.secretmanager"),
 ]}
 
 
