@@ -36,6 +36,12 @@ PROFILE: dict[tuple[str, str], dict[str, float]] = {
     ("compute", "addresses"): {"*": 5.0},
     ("compute", "globalAddresses"): {"*": 5.0},
     ("compute", "routers"): {"*": 10.0},
+    # Cloud SQL: a real instance takes minutes; user and database creation is answered DONE at once.
+    ("sqladmin", "instances"): {"insert": 300.0, "delete": 60.0, "update": 90.0, "patch": 60.0, "*": 60.0},
+    ("sqladmin", "databases"): {"*": 5.0},
+    # Cloud DNS: the recordings show changes already done in the create response, or nearly.
+    ("dns", "changes"): {"*": 1.0},
+    ("dns", "managedZones"): {"*": 1.0},
 }
 
 

@@ -74,10 +74,9 @@ def available() -> list[Service]:
     """Services whose package imports and registers at least one handler for its API."""
     found = []
     for service in SERVICES.values():
-        if _import(service.package):
-            prefix = service.api + "."
-            if any(method_id.startswith(prefix) for method_id in HANDLERS):
-                found.append(service)
+        # Method ids come from the document: sqladmin's are "sql.*", not "sqladmin.*".
+        if _import(service.package) and not HANDLERS.keys().isdisjoint(service.document.methods):
+            found.append(service)
     return found
 
 

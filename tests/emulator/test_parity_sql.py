@@ -1,0 +1,184 @@
+"""Parity with real Cloud SQL Admin: replay the recorded traffic of ../shared/gcp-golden (sql--*.http.log)
+against the emulator over HTTP and compare normalised shapes: status codes, key sets (recursively, with
+JSON value types), and for errors the code, status, message and reasons.
+
+The recordings are v1beta4 calls (/sql/v1beta4/...); they are replayed on v1, which the emulator serves
+(same resources and shapes for these calls). Like the recorded client, the replay polls an operation
+until it is DONE before replaying a recorded GET that shows it DONE, so that timing (the emulator's
+scaled durations) does not count as a difference. "startTime"/"endTime" of an operation follow its
+status, so their presence is not compared (the status value, a string, is compared by type).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
+_STATUS_LINE = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z ]*$")
+_SQL_URL = re.compile(r"^https://sqladmin\.googleapis\.com/sql/v1beta4/(.*)$")
+OPERATION_TIMING_KEYS = {"startTime", "endTime"}
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    body: str
+    status: int
+    response: str
+
+
+def parse(text: str) -> list[Exchange]:
+    out = []
+    for chunk in re.split(r"\n---\n", text):
+        lines = chunk.strip("\n").split("\n")
+        if not lines or " " not in lines[0]:
+            continue
+        method, url = lines[0].split(" ", 1)
+        i = next(i for i in range(1, len(lines)) if _STATUS_LINE.match(lines[i]) and lines[i - 1] == "")
+        request = lines[1:i]
+        blank = request.index("") if "" in request else len(request)
+        body = "\n".join(request[blank + 1:]).strip()
+        response = lines[i + 1:]
+        rblank = response.index("") if "" in response else len(response)
+        out.append(Exchange(method, url, body, int(_STATUS_LINE.match(lines[i]).group(1)),
+                            "\n".join(response[rblank + 1:]).strip()))
+    return out
+
+
+def shape(value, operation: bool = False):
+    """Keys and JSON types, recursively; a list is the union of its items' shapes."""
+    if isinstance(value, dict):
+        is_op = value.get("kind") == "sql#operation"
+        return {k: shape(v) for k, v in sorted(value.items()) if not (is_op and k in OPERATION_TIMING_KEYS)}
+    if isinstance(value, list):
+        merged: dict = {}
+        kinds = set()
+        for item in value:
+            s = shape(item)
+            if isinstance(s, dict):
+                merged.update(s)
+            else:
+                kinds.add(s)
+        return [merged] if merged else sorted(kinds)
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else "null"
+
+
+def _diff(want, got, path: str = "") -> list[str]:
+    """Readable differences between two shapes."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out = []
+        for key in sorted(set(want) | set(got)):
+            where = f"{path}.{key}" if path else key
+            if key not in got:
+                out.append(f"missing {where}")
+            elif key not in want:
+                out.append(f"extra {where}")
+            else:
+                out += _diff(want[key], got[key], where)
+        return out
+    if isinstance(want, list) and isinstance(got, list) and want and got and isinstance(want[0], dict) \
+            and isinstance(got[0], dict):
+        return _diff(want[0], got[0], path + "[]")
+    return [] if want == got else [f"{path or 'body'}: {json.dumps(got)} != {json.dumps(want)}"]
+
+
+def error_view(body: dict):
+    err = body.get("error", {})
+    return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
+            "reasons": [e.get("reason") for e in err.get("errors", [])]}
+
+
+def compare(expected_status: int, expected: dict, status: int, got: dict) -> list[str]:
+    problems = []
+    if status != expected_status:
+        problems.append(f"status {status} != {expected_status}")
+    if "error" in expected:
+        if error_view(got) != error_view(expected):
+            problems.append(f"error {error_view(got)} != {error_view(expected)}")
+    else:
+        problems += _diff(shape(expected), shape(got))
+    return problems
+
+
+def _call(method: str, url: str, data: bytes | None) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=data, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    return status, (json.loads(raw) if raw.strip() else {})
+
+
+def replay(base: str, exchanges: list[Exchange], values: dict[str, str]) -> tuple[int, int, list[str]]:
+    matching, total, mismatches = 0, 0, []
+
+    def fill(text: str) -> str:
+        for name, value in values.items():
+            text = text.replace("${" + name + "}", value)
+        return text
+
+    for n, ex in enumerate(exchanges):
+        m = _SQL_URL.match(ex.url)
+        if not m:
+            continue
+        total += 1
+        url = f"{base}/sqladmin/v1/{fill(m.group(1))}"
+        expected = json.loads(fill(ex.response)) if ex.response else {}
+        if ex.method == "GET" and "/operations/" in url and expected.get("status") == "DONE":
+            deadline = time.monotonic() + 30
+            while _call("GET", url, None)[1].get("status") != "DONE" and time.monotonic() < deadline:
+                time.sleep(0.01)
+        status, got = _call(ex.method, url, fill(ex.body).encode() if ex.body else None)
+        if got.get("kind") == "sql#operation" and ex.method != "GET":
+            values["operationID"] = got["name"]  # the recording's ${operationID} is what this call returned
+        problems = compare(ex.status, expected, status, got)
+        if problems:
+            mismatches.append(f"#{n} {ex.method} {m.group(1).split('?')[0]}: " + "; ".join(problems))
+        else:
+            matching += 1
+    return matching, total, mismatches
+
+
+@pytest.mark.skipif(not GOLDEN.is_dir(), reason=f"no recordings at {GOLDEN}")
+def test_sql_parity(emulator, capsys):
+    matching = total = 0
+    mismatches: list[str] = []
+    for path in sorted(GOLDEN.glob("sql--*.http.log")):
+        values = {"projectId": f"parity-{uuid.uuid4().hex[:8]}", "uniqueId": uuid.uuid4().hex[:8],
+                  "operationID": "unknown", "projectNumber": "123456789012"}
+        m, t, problems = replay(emulator.url, parse(path.read_text()), values)
+        matching, total = matching + m, total + t
+        mismatches += [f"{path.name} {p}" for p in problems]
+    if total == 0:
+        pytest.skip("no Cloud SQL recordings found")
+    with capsys.disabled():
+        print(f"\nCloud SQL parity: {matching}/{total} recorded exchanges match")
+        for problem in mismatches:
+            print("  mismatch:", problem)
+    assert matching == total, "\n".join(mismatches)
+
+
+def test_shape_normalisation():
+    op = {"kind": "sql#operation", "status": "DONE", "startTime": "t", "endTime": "t"}
+    assert shape(op) == {"kind": "string", "status": "string"}
+    assert compare(200, {"a": [{"x": 1}], "b": "s"}, 200, {"a": [{"x": 2}], "b": "t"}) == []
+    assert compare(200, {"a": {"x": 1}}, 200, {"a": {"x": "1"}}) == ['a.x: "string" != "number"']
+    assert compare(200, {"a": 1}, 200, {"a": 1, "b": 2}) == ["extra b"]
+    assert compare(404, {"error": {"code": 404, "message": "m", "errors": [{"reason": "r"}]}}, 404,
+                   {"error": {"code": 404, "message": "m", "status": "NOT_FOUND", "errors": [{"reason": "r"}]}})
