@@ -197,8 +197,9 @@ def test_metageneration_preconditions(gcs):
     assert excinfo.value.errors[0]["reason"] == "conditionNotMet"
     bucket.patch(if_metageneration_match=1)
     assert bucket.metageneration == 2
-    with pytest.raises(exceptions.PreconditionFailed):
+    with pytest.raises(exceptions.NotModified) as excinfo:  # a GET whose NotMatch fails: 304, as Google's
         bucket.reload(if_metageneration_not_match=2)
+    assert excinfo.value.code == 304
     with pytest.raises(exceptions.PreconditionFailed):
         bucket.delete(if_metageneration_match=1)
     bucket.delete(if_metageneration_match=2)

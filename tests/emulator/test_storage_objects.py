@@ -210,9 +210,18 @@ def test_preconditions(bucket):
     with pytest.raises(exceptions.PreconditionFailed):
         bucket.blob("p").download_as_bytes(if_generation_match=gen + 1)
     with pytest.raises(exceptions.PreconditionFailed) as excinfo:
-        bucket.get_blob("p", if_generation_not_match=gen)
+        bucket.get_blob("p", if_generation_match=gen + 1)
     assert excinfo.value.errors[0]["reason"] == "conditionNotMet"
     assert excinfo.value.message.endswith("At least one of the pre-conditions you specified did not hold.")
+    # a GET whose ifGenerationNotMatch / ifMetagenerationNotMatch fails is 304 Not Modified, as Google answers
+    with pytest.raises(exceptions.NotModified) as excinfo:
+        bucket.get_blob("p", if_generation_not_match=gen)
+    assert excinfo.value.code == 304
+    with pytest.raises(exceptions.NotModified):
+        bucket.get_blob("p", if_metageneration_not_match=1)
+    with pytest.raises(exceptions.NotModified):
+        bucket.blob("p").download_as_bytes(if_generation_not_match=gen)
+    assert bucket.get_blob("p", if_generation_not_match=gen + 1).generation == gen
     with pytest.raises(exceptions.PreconditionFailed):
         bucket.blob("p").delete(if_generation_match=gen + 1)
     with pytest.raises(exceptions.PreconditionFailed):
@@ -351,3 +360,41 @@ def test_resumable_protocol_by_hand(emulator, bucket):
     assert r.status_code == 200 and r.json()["size"] == "10" and r.json()["contentType"] == "text/csv"
     assert bucket.blob("h").download_as_bytes() == b"0123456789"
     assert requests.put(session, headers={"Content-Range": "bytes */10"}).status_code == 404
+
+
+def test_resumable_session_cancel_and_session_verbs(emulator, bucket):
+    import requests
+
+    base = f"{emulator.url}/resumable/upload/storage/v1/b/{bucket.name}/o?uploadType=resumable&name=c"
+    assert requests.put(base, data=b"x").status_code == 405  # PUT without a session
+    start = requests.post(base, headers={"X-Upload-Content-Length": "4"})
+    assert start.status_code == 200 and start.headers["X-GUploader-UploadID"]
+    session = start.headers["Location"]
+    assert session.startswith(f"{emulator.url}/resumable/upload/storage/v1/b/{bucket.name}/o?")
+    r = requests.post(session, data=b"ab", headers={"Content-Range": "bytes 0-1/4"})  # POST adds bytes too
+    assert r.status_code == 308 and r.headers["Range"] == "bytes=0-1"
+    assert requests.delete(session).status_code == 499
+    assert requests.put(session, data=b"cd", headers={"Content-Range": "bytes 2-3/4"}).status_code == 404
+    assert bucket.get_blob("c") is None
+
+
+def test_head_download_and_304_keep_the_connection(emulator, bucket):
+    import requests
+
+    data = b"0123456789" * 10
+    blob = bucket.blob("k.txt")
+    blob.upload_from_string(data, content_type="text/plain")
+    url = f"{emulator.url}/download/storage/v1/b/{bucket.name}/o/k.txt?alt=media"
+    with requests.Session() as s:
+        head = s.head(url)
+        assert head.status_code == 200 and head.content == b""
+        assert head.headers["Content-Length"] == "100" and head.headers["X-Goog-Generation"] == str(blob.generation)
+        r = s.get(url, params={"ifGenerationNotMatch": blob.generation})
+        assert r.status_code == 304 and r.content == b""
+        r = s.get(f"{emulator.url}/storage/v1/b/{bucket.name}/o/k.txt",
+                  params={"ifMetagenerationNotMatch": 1, "alt": "json"})
+        assert r.status_code == 304 and r.content == b""
+        r = s.get(url, headers={"Range": "bytes=0-3"})  # same connection, still in step
+        assert r.status_code == 206 and r.content == b"0123" and r.headers["Content-Type"] == "text/plain"
+        r = s.get(url, params={"ifGenerationMatch": blob.generation + 1})
+        assert r.status_code == 412 and r.json()["error"]["errors"][0]["reason"] == "conditionNotMet"

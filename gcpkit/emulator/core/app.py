@@ -2,6 +2,10 @@
 
 Works on the raw WSGI environ (no framework request object): the per-request overhead decides
 how many requests per second the emulator serves.
+
+Answers are JSON, except a handler's `Media` (registry.py), written with its own status, headers
+and bytes. A 304 carries no body (nor Content-Length); HEAD is answered like GET, and the server
+(http.py) leaves the body out.
 """
 
 from __future__ import annotations
@@ -15,14 +19,18 @@ from urllib.parse import parse_qsl
 
 from gcpkit.emulator.core import validation
 from gcpkit.emulator.core.errors import ApiError
-from gcpkit.emulator.core.registry import HANDLERS, Context, Request
+from gcpkit.emulator.core.registry import HANDLERS, Context, Media, Request
 from gcpkit.emulator.core.requestlog import RequestLog
 from gcpkit.emulator.core.router import Router
 
 ADMIN_PREFIX = "/_emulator/"
-_REASONS = {200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-            405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed", 429: "Too Many Requests",
-            500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"}
+_REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 304: "Not Modified", 308: "Permanent Redirect",
+            400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
+            412: "Precondition Failed", 416: "Requested Range Not Satisfiable", 429: "Too Many Requests",
+            499: "Client Closed Request", 500: "Internal Server Error", 501: "Not Implemented",
+            503: "Service Unavailable"}
+_JSON_TYPE = ("Content-Type", "application/json; charset=UTF-8")
+_SERVER = ("Server", "gcpkit-emulator")
 
 
 class EmulatorApp:
@@ -56,21 +64,28 @@ class EmulatorApp:
             traceback.print_exc(file=sys.stderr)
             status, body = 500, ApiError(500, "backendError", "Internal error in the gcpkit emulator "
                                          "(see its stderr).").to_body()
-        # Google indents by default; clients do not care, and json's indenting encoder is pure Python
-        # (about 3x slower than the compact C one), so the emulator indents only when asked.
-        pretty = False
-        for name, value in query:
-            if name == "prettyPrint":
-                pretty = value.lower() in ("true", "1")
-        if body is None:
-            payload = b""
+        if isinstance(body, Media):
+            payload = body.body
+            headers = list(body.headers.items())
+            if not any(k.lower() == "content-length" for k, _ in headers):
+                headers.append(("Content-Length", str(len(payload))))
+            headers.append(_SERVER)
         else:
-            payload = json.dumps(body, indent=2 if pretty else None).encode()
-        start_response(f"{status} {_REASONS.get(status, 'Unknown')}", [
-            ("Content-Type", "application/json; charset=UTF-8"),
-            ("Content-Length", str(len(payload))),
-            ("Server", "gcpkit-emulator"),
-        ])
+            if body is None:
+                payload = b""
+            else:
+                # Google indents by default; clients do not care, and json's indenting encoder is pure Python
+                # (about 3x slower than the compact C one), so the emulator indents only when asked.
+                pretty = False
+                for name, value in query:
+                    if name == "prettyPrint":
+                        pretty = value.lower() in ("true", "1")
+                payload = json.dumps(body, indent=2 if pretty else None).encode()
+            headers = [_JSON_TYPE, ("Content-Length", str(len(payload))), _SERVER]
+        if status == 304:  # no body; a Content-Length would have to be the 200's
+            payload = b""
+            headers = [h for h in headers if h[0].lower() != "content-length"]
+        start_response(f"{status} {_REASONS.get(status, 'Unknown')}", headers)
         if seen["api"] != "_emulator":  # the admin surface is not API traffic
             self.log.record(seen["api"], http_method, path, seen["method_id"], status,
                             (time.perf_counter() - started) * 1000)
@@ -78,6 +93,7 @@ class EmulatorApp:
 
     def _api_call(self, environ: dict, http_method: str, path: str,
                   query: list[tuple[str, str]], seen: dict) -> tuple[int, Any]:
+        """(status, JSON body or None or Media)."""
         match = self.router.match(http_method, path)
         if match is None:
             raise ApiError(404, "notFound", f"The requested URL {path} was not found on this server.",
@@ -88,6 +104,9 @@ class EmulatorApp:
                            f"(allowed: {allowed}).", with_status=True)
         route = match.route
         service, method = route.service, route.method
+        if route.session and not any(k == "upload_id" for k, _ in query):  # PUT/DELETE need a session
+            raise ApiError(405, "methodNotAllowed", f"Method {http_method} is not allowed for {path} "
+                           f"(allowed: {method.http_method}).", with_status=True)
         api = seen["api"] = service.key
         seen["method_id"] = method.id
         fn = HANDLERS.get(method.id)
@@ -101,12 +120,15 @@ class EmulatorApp:
             self.ctx.clock.sleep(delay)
         if error is not None:
             raise error
-        if http_method == "GET" and faults.hidden(path, self.ctx.clock.now()):
+        if (http_method == "GET" or http_method == "HEAD") and faults.hidden(path, self.ctx.clock.now()):
             resource = path[len(service.mount()):]
             raise ApiError(404, "notFound", f"The resource '{resource}' was not found", with_status=api != "compute")
 
         doc = service.document
-        params = validation.check_params(doc, method, match.params, query)
+        checked = query
+        if route.media:  # upload_id names an upload session: the service's (Request.query), not a parameter
+            checked = [(k, v) for k, v in query if k != "upload_id"]
+        params = validation.check_params(doc, method, match.params, checked)
         raw = _read_body(environ)
         body = None
         if route.media:
@@ -117,9 +139,11 @@ class EmulatorApp:
                 raise validation.bad_request("Invalid JSON payload received. This method takes no request body.")
             validation.check_request_body(doc, method, body, "resource" if api == "compute" else None)
         request = Request(api=api, method_id=method.id, http_method=http_method, path=path, params=params,
-                          body=body, headers=_headers(environ), raw=raw)
+                          body=body, headers=_headers(environ), raw=raw, query=query)
 
         result = fn(self.ctx, request)
+        if isinstance(result, Media):
+            return result.status, result
         status, out = (result if isinstance(result, tuple) else (200, result))
 
         if 200 <= status < 300:

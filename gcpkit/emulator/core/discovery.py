@@ -34,6 +34,8 @@ class Method:
     request: str | None = None  # schema name of the request body
     response: str | None = None  # schema name of the response body
     media_paths: tuple[str, ...] = ()  # absolute upload paths, e.g. "/upload/storage/v1/b/{bucket}/o"
+    resumable: bool = False  # mediaUpload has the resumable protocol: upload sessions (upload_id) on media_paths
+    media_download: bool = False  # supportsMediaDownload: alt=media, and a /download/ twin of the path
 
 
 @dataclass
@@ -89,4 +91,5 @@ def _method(m: dict) -> Method:
         id=m["id"], http_method=m["httpMethod"], path=m.get("flatPath") or m["path"], template=m["path"],
         params=params, request=(m.get("request") or {}).get("$ref"), response=(m.get("response") or {}).get("$ref"),
         media_paths=tuple(p["path"] for p in media.values() if "path" in p),
+        resumable="resumable" in media, media_download=bool(m.get("supportsMediaDownload")),
     )

@@ -21,6 +21,9 @@ File format (YAML or JSON):
         quota: CPUS                 # for QUOTA_EXCEEDED: metric, limit and region of the message
         limit: 8
         region: us-central1
+      - api: compute
+        rate_limit: 20              # at most 20 mutating calls (POST/PUT/PATCH/DELETE, but not the
+                                    # operations' wait) per second; beyond that, 429 rateLimitExceeded
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ import json
 import random
 import re
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,7 +47,8 @@ _ERRORS = {
     500: ("backendError", "Internal error. Please try again or contact Google Support."),
     503: ("backendError", "The service is currently unavailable."),
 }
-_ACTIONS = ("error", "latency", "hide", "operation_error")
+_ACTIONS = ("error", "latency", "hide", "operation_error", "rate_limit")
+_MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MATCH_KEYS = ("api", "http_method", "method_id", "path")
 _KNOWN_KEYS = set(_ACTIONS) | set(_MATCH_KEYS) | {"probability", "nth", "times", "quota", "limit", "region",
                                                   "zone", "message", "name"}
@@ -64,6 +70,18 @@ class Rule:
     seen: int = 0
     fired: int = 0
     rng: random.Random = field(default_factory=random.Random)
+    window: deque = field(default_factory=deque)  # rate_limit: times of the calls let through (last 1 s)
+
+    def over_rate(self, now: float) -> bool:
+        """rate_limit: whether one more call now exceeds `value` per second; call under the Faults lock."""
+        self.seen += 1
+        while self.window and now - self.window[0] >= 1.0:
+            self.window.popleft()
+        if len(self.window) >= self.value:
+            self.fired += 1
+            return True
+        self.window.append(now)
+        return False
 
     def matches(self, api: str, http_method: str | None, method_id: str, path: str) -> bool:
         return ((self.api is None or self.api == api)
@@ -129,6 +147,7 @@ class Faults:
         with self._lock:
             for rule in self.rules:
                 rule.seen = rule.fired = 0
+                rule.window.clear()
                 rule.rng = _rng(self.seed, rule.index)
             self._hidden.clear()
 
@@ -140,6 +159,11 @@ class Faults:
         with self._lock:
             for rule in self.rules:
                 if rule.action == "operation_error" or not rule.matches(api, http_method, method_id, path):
+                    continue
+                if rule.action == "rate_limit":
+                    if (http_method in _MUTATING and not method_id.endswith(".wait")
+                            and rule.over_rate(time.monotonic()) and error is None):
+                        error = _error(429)
                     continue
                 if not rule.fires():
                     continue
@@ -199,6 +223,9 @@ def _parse_rule(index: int, spec: Any, seed: Any) -> Rule:
         status = value.get("status") if isinstance(value, dict) else value
         if status not in _ERRORS:
             raise ConfigError(f"{where}: error status must be one of 429, 403, 500, 503 (got {status!r})")
+    elif action == "rate_limit":
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{where}: rate_limit must be a number of calls per second > 0 (got {value!r})")
     elif action in ("latency", "hide"):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
             raise ConfigError(f"{where}: {action} must be a number of seconds >= 0 (got {value!r})")

@@ -99,7 +99,11 @@ class FastHandler(WSGIRequestHandler):
         if not keep_alive:
             lines.append("Connection: close")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        self.wfile.write(head + (b"" if method == "HEAD" else payload))
+        # HEAD, 1xx, 204 and 304 answers end at the blank line (RFC 9112 6.3): a body would be read
+        # as the start of the next response on a keep-alive connection.
+        if method == "HEAD" or status[0] == "1" or status.startswith(("204", "304")):
+            payload = b""
+        self.wfile.write(head + payload)
         self.close_connection = not keep_alive
 
     def _read_body(self, headers: dict[str, str]) -> bytes | None:

@@ -4,6 +4,11 @@ A trie over path segments, tried in the order literal > partial segment ("{db}:e
 whole-segment variable > "{+name}" (rest of the path), with backtracking. Routing uses each
 method's flatPath; the documented parameters of a "{+name}" path are then recovered from
 the discovery "path" template, so handlers see both (e.g. "name" and "projectsId").
+
+Besides each method's own path and HTTP method: HEAD is routed like GET; a method that supports
+media download also answers GET on its /download/ twin ("/download/storage/v1/b/{bucket}/o/{object}");
+a method with resumable uploads also answers PUT and DELETE on its upload paths (session requests,
+which the app accepts only with an upload_id).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ class Route:
     method: Method
     media: bool = False  # an upload path (mediaUpload) rather than the method's plain path
     template_re: re.Pattern | None = None  # recovers the documented parameters from a "{+name}" path
+    download: bool = False  # the /download/ twin of the method's path (supportsMediaDownload)
+    session: bool = False  # PUT/DELETE on an upload path: an upload session request (needs upload_id)
+    base: str | None = None  # the absolute prefix of the method path, when not the service's mount
 
 
 @dataclass
@@ -76,13 +84,21 @@ class Router:
         self._names: dict[str, str] = {}  # regex group name -> parameter name
         for service in services:
             mount = service.mount()
+            download_base = f"{service.prefix}/download/{service.document.service_path}"
             for method in service.document.methods.values():
                 template_re = _template_regex(method.template) if "{+" in method.template else None
                 self._add(mount + method.path, Route(service, method, False, template_re))
+                if method.media_download:
+                    self._add(download_base + method.path,
+                              Route(service, method, template_re=template_re, download=True, base=download_base))
                 for media_path in method.media_paths:
                     self._add(media_path, Route(service, method, True, None))
+                    if method.resumable:
+                        for verb in ("PUT", "DELETE"):
+                            self._add(media_path, Route(service, method, True, None, session=True), verb)
 
-    def _add(self, path: str, route: Route) -> None:
+    def _add(self, path: str, route: Route, http_method: str | None = None) -> None:
+        http_method = http_method or route.method.http_method
         for m in _VAR.finditer(path):
             self._names[_group(m.group(2))] = m.group(2)
         segments = path.strip("/").split("/")
@@ -92,9 +108,9 @@ class Router:
                 regex = _template_regex("/".join(segments[i:]))
                 for existing, routes in node.rest:
                     if existing.pattern == regex.pattern:
-                        routes.setdefault(route.method.http_method, route)
+                        routes.setdefault(http_method, route)
                         return
-                node.rest.append((regex, {route.method.http_method: route}))
+                node.rest.append((regex, {http_method: route}))
                 return
             if "{" not in segment:
                 node = node.literal.setdefault(segment, _Node())
@@ -110,7 +126,7 @@ class Router:
                     child = _Node()
                     node.partial.append((regex, child))
                     node = child
-        node.routes.setdefault(route.method.http_method, route)
+        node.routes.setdefault(http_method, route)
 
     def match(self, http_method: str, raw_path: str) -> Match | None:
         """None if no route has this path at all (404). Cached: clients poll the same URLs."""
@@ -122,12 +138,15 @@ class Router:
         allowed: set[str] = set()
         for routes, captured in self._walk(self._root, segments, 0, {}):
             route = routes.get(http_method)
+            if route is None and http_method == "HEAD":
+                route = routes.get("GET")
             if route is None:
-                allowed.update(routes)
+                allowed.update(m for m, r in routes.items() if not r.session)
                 continue
             params = {self._names.get(k, k): v for k, v in captured.items()}
             if route.template_re is not None:
-                relative = "/".join(segments)[len(route.service.mount().lstrip("/")):]
+                base = route.base if route.base is not None else route.service.mount()
+                relative = "/".join(segments)[len(base.lstrip("/")):]
                 m = route.template_re.match(relative)
                 if m:
                     params.update({self._names.get(k, k): v for k, v in m.groupdict().items()})

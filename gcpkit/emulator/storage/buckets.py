@@ -15,8 +15,8 @@ import base64
 from gcpkit.emulator.core.registry import handler
 
 from .common import (BUCKET_IAM, BUCKETS, NONCURRENT, OBJECTS, PUBLIC_HOST, bucket_etag, bucket_not_found,
-                     conflict, fmt_time, invalid, merge_patch, micros, precondition_failed, project_number,
-                     required, strip_private)
+                     conflict, fmt_time, invalid, merge_patch, micros, not_modified, precondition_failed,
+                     project_number, required, strip_private)
 from .names import check_bucket_name, check_location, check_storage_class
 
 KIND = "storage#bucket"
@@ -38,12 +38,13 @@ def load(ctx, name: str) -> dict:
     return doc
 
 
-def check_preconditions(doc: dict, params: dict) -> None:
+def check_preconditions(doc: dict, params: dict, read: bool = False) -> None:
+    """412 on a failed precondition; a read (GET) whose ifMetagenerationNotMatch fails is 304, as Google's."""
     meta = int(doc["metageneration"])
     if "ifMetagenerationMatch" in params and int(params["ifMetagenerationMatch"]) != meta:
         raise precondition_failed()
     if "ifMetagenerationNotMatch" in params and int(params["ifMetagenerationNotMatch"]) == meta:
-        raise precondition_failed()
+        raise not_modified() if read else precondition_failed()
 
 
 def ubla_enabled(doc: dict) -> bool:
@@ -174,7 +175,7 @@ def insert(ctx, req):
 @handler("storage.buckets.get")
 def get(ctx, req):
     doc = load(ctx, req.params["bucket"])
-    check_preconditions(doc, req.params)
+    check_preconditions(doc, req.params, read=True)
     return render(doc, req.params.get("projection", "noAcl"))
 
 

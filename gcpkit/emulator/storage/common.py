@@ -44,6 +44,11 @@ def precondition_failed() -> ApiError:
     return error(412, "conditionNotMet", "At least one of the pre-conditions you specified did not hold.")
 
 
+def not_modified() -> ApiError:
+    """A GET whose ifGenerationNotMatch / ifMetagenerationNotMatch failed: 304, answered without a body."""
+    return error(304, "notModified", "Not Modified")
+
+
 def invalid(message: str) -> ApiError:
     return error(400, "invalid", message)
 

@@ -1,5 +1,5 @@
-"""Objects: the model (versions, generations, preconditions, bytes) and storage.objects.get / patch /
-update / delete. Uploads are in uploads.py, listing in listing.py, downloads in media.py.
+"""Objects: the model (versions, generations, preconditions, bytes) and storage.objects.get (metadata,
+or the bytes: see media.py) / patch / update / delete. Uploads are in uploads.py, listing in listing.py.
 
 The live version of bucket/name is in OBJECTS; in a bucket with versioning enabled, a replaced or
 deleted live version moves to NONCURRENT (with timeDeleted) and keeps its bytes. Generations are
@@ -14,9 +14,10 @@ import base64
 
 from gcpkit.emulator.core.registry import handler
 
-from . import buckets
+from . import buckets, media
 from .common import (DATA, NONCURRENT, OBJECTS, PUBLIC_HOST, crc32c_b64, fmt_time, invalid, md5_b64, merge_patch,
-                     micros, object_etag, object_not_found, precondition_failed, quote_name, strip_private)
+                     micros, not_modified, object_etag, object_not_found, precondition_failed, quote_name,
+                     strip_private)
 from .names import check_object_name, check_storage_class
 
 KIND = "storage#object"
@@ -60,20 +61,21 @@ def read_bytes(ctx, doc: dict) -> bytes:
     return base64.b64decode(stored["b64"]) if stored else b""
 
 
-def check_preconditions(doc: dict | None, params: dict) -> None:
+def check_preconditions(doc: dict | None, params: dict, read: bool = False) -> None:
     """ifGeneration(Not)Match / ifMetageneration(Not)Match against `doc` (None: no such object).
-    ifGenerationMatch=0 means "only if there is no live object"; ifGenerationNotMatch=0, "only if there is"."""
+    ifGenerationMatch=0 means "only if there is no live object"; ifGenerationNotMatch=0, "only if there is".
+    A failed precondition is 412, except a failed ...NotMatch on a read (GET, HEAD): 304, as Google answers."""
     gen = int(doc["generation"]) if doc else 0
     if "ifGenerationMatch" in params and int(params["ifGenerationMatch"]) != gen:
-        raise precondition_failed()
-    if "ifGenerationNotMatch" in params and int(params["ifGenerationNotMatch"]) == gen:
         raise precondition_failed()
     if "ifMetagenerationMatch" in params:
         if doc is None or int(params["ifMetagenerationMatch"]) != int(doc["metageneration"]):
             raise precondition_failed()
+    if "ifGenerationNotMatch" in params and int(params["ifGenerationNotMatch"]) == gen:
+        raise not_modified() if read else precondition_failed()
     if "ifMetagenerationNotMatch" in params:
         if doc is not None and int(params["ifMetagenerationNotMatch"]) == int(doc["metageneration"]):
-            raise precondition_failed()
+            raise not_modified() if read else precondition_failed()
 
 
 # ---- rendering -----------------------------------------------------------------------------------
@@ -167,8 +169,12 @@ def _retire(ctx, bucket: dict, live: dict, stamp: str) -> None:
 @handler("storage.objects.get")
 def get(ctx, req):
     p = req.params
-    doc, _ = resolve(ctx, p["bucket"], p["object"], p.get("generation"))
-    check_preconditions(doc, p)
+    with ctx.store.transaction():  # a concurrent overwrite must not drop the bytes between the two reads
+        doc, _ = resolve(ctx, p["bucket"], p["object"], p.get("generation"))
+        check_preconditions(doc, p, read=True)
+        data = read_bytes(ctx, doc) if media.wants_download(req) else None
+    if data is not None:
+        return media.download(doc, data, req.headers.get("range"))
     return render(ctx, doc, p.get("projection", "noAcl"))
 
 

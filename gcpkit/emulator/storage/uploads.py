@@ -1,6 +1,7 @@
-"""Uploads: storage.objects.insert with uploadType=media or multipart (routed by the core; the bytes
-arrive in Request.raw), and resumable upload sessions (served by media.py, which the core cannot
-route yet). Checksums a client sends (crc32c, md5Hash in the metadata) are verified, as Google does.
+"""Uploads: storage.objects.insert with uploadType=media or multipart (the bytes arrive in Request.raw),
+and resumable upload sessions (uploadType=resumable opens one; requests carrying upload_id in the query
+add chunks or cancel it; media.py shapes their raw answers). Checksums a client sends (crc32c,
+md5Hash in the metadata) are verified, as Google does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import secrets
 from gcpkit.emulator.core.errors import ApiError
 from gcpkit.emulator.core.registry import handler
 
-from . import buckets
+from . import buckets, media
 from .common import UPLOADS, error, invalid, required
 from .objects import DEFAULT_CONTENT_TYPE, render, write
 
@@ -69,8 +70,13 @@ def insert(ctx, req):
     p = req.params
     content_type = req.headers.get("content-type", "")
     is_upload = req.path.startswith(("/upload/", "/resumable/"))
+    upload_id = req.query_value("upload_id") if is_upload else None
     if not is_upload:  # metadata only, on the plain path: an empty object
         meta, data = dict(req.body or {}), b""
+    elif upload_id is not None:  # a request on a session URL (PUT, POST or DELETE)
+        return _session_request(ctx, req, upload_id)
+    elif req.query_value("uploadType") == "resumable":  # opens a session
+        return media.session_started(ctx, req, start_session(ctx, p["bucket"], p, req.headers, req.raw))
     elif content_type.lower().startswith("multipart/"):
         meta, data, part_type = parse_multipart(req.raw, content_type)
         check_metadata(meta)
@@ -88,6 +94,17 @@ def insert(ctx, req):
 
 
 # ---- resumable sessions --------------------------------------------------------------------------
+
+def _session_request(ctx, req, upload_id: str):
+    """DELETE cancels; PUT (or POST) adds bytes: 308 until complete, then the object resource (JSON)."""
+    if req.http_method == "DELETE":
+        cancel(ctx, upload_id)
+        return media.cancelled()
+    status, out = put_chunk(ctx, upload_id, req.headers.get("content-range"), req.raw)
+    if status == 308:
+        return media.incomplete(upload_id, out["persisted"])
+    return out
+
 
 def start_session(ctx, bucket: str, params: dict, headers: dict, raw: bytes) -> str:
     """uploadType=resumable, first request: remember the metadata and preconditions; the upload id."""
