@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
-PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+)\}")
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z]+(?:#\d+)?)\}")  # "${diskID}"; "${diskID#1}": a second disk (see names())
 
 # Parity lines collected during the run, printed by tests/conftest.py's terminal summary.
 REPORT: list[str] = []
@@ -79,6 +79,11 @@ class Substitution:
     values: dict[str, str] = field(default_factory=dict)
 
     def value(self, name: str) -> str:
+        if "#" in name:  # the n-th resource behind one placeholder (see names()): "disk-u1234" -> "disk-2-u1234"
+            base, n = name.split("#")
+            first = self.value(base)
+            head, _, tail = first.rpartition("-")
+            return f"{head}-{int(n) + 1}-{tail}" if head else f"{first}-{int(n) + 1}"
         if name == "operationID":
             return self.operation
         if name == "projectId":
@@ -107,6 +112,88 @@ class Substitution:
 
     def apply(self, text: str) -> str:
         return PLACEHOLDER.sub(lambda m: self.value(m.group(1)), text)
+
+
+def _name_slots(path: str) -> list[tuple[int, str]]:
+    """(segment index, collection) of every path segment that is a placeholder standing for a resource
+    name: "/zones/z/disks/${diskID}/setLabels" -> [(index of "${diskID}", "disks")]."""
+    parts = path.split("/")
+    return [(i, parts[i - 1]) for i in range(1, len(parts)) if PLACEHOLDER.fullmatch(parts[i])]
+
+
+def names(exchanges: list[Exchange]) -> list[tuple[str, str]]:
+    """Each exchange's (path, request body) with ambiguous name placeholders made concrete.
+
+    The recordings' normaliser used one placeholder for every resource of a kind: two disks are both
+    ${diskID}; two URL maps are both ${urlMapID} in URLs while their bodies spell out
+    "computeurlmap-${uniqueId}" and "computeurlmap-2-${uniqueId}". Which one a URL means follows from the
+    order of events: the most recent resource of that collection still alive, except a 404 just before a
+    create, which asks about the one being created. Several mentions in one body (an instance's two
+    disks) take the live ones in creation order. The n-th resource created as "${diskID}" becomes
+    "${diskID#n}" (n >= 1; see Substitution.value)."""
+    creations: dict[str, list[tuple[int, str]]] = {}  # collection -> [(exchange index, name as created)]
+    bodies = [ex.body for ex in exchanges]
+    for i, ex in enumerate(exchanges):
+        if ex.method != "POST" or not 200 <= ex.status < 300 or not ex.body:
+            continue
+        try:
+            name = json.loads(ex.body).get("name")
+        except (ValueError, AttributeError):
+            continue
+        if not isinstance(name, str):
+            continue
+        made = creations.setdefault(ex.path.rstrip("/").rsplit("/", 1)[-1], [])
+        if PLACEHOLDER.fullmatch(name):
+            same = sum(1 for _, n in made if _base(n) == name)
+            if same:
+                bodies[i] = ex.body.replace(f'"name": "{name}"', f'"name": "{name[:-1]}#{same}}}"', 1)
+                name = f"{name[:-1]}#{same}}}"
+        made.append((i, name))
+    ambiguous = {c for c, made in creations.items() if len({n for _, n in made}) > 1}
+    alive: dict[str, list[str]] = {c: [] for c in ambiguous}
+    out = []
+    for i, ex in enumerate(exchanges):
+        parts, body = ex.path.split("/"), bodies[i]
+        for idx, c in _name_slots(ex.path):
+            if c not in ambiguous:
+                continue
+            upcoming = next((n for j, n in creations[c] if j > i), None)
+            if ex.status == 404 and upcoming is not None and _next_touch_creates(exchanges, i, c, creations[c]):
+                parts[idx] = upcoming
+            elif alive[c]:
+                parts[idx] = alive[c][-1]
+        path = "/".join(parts)
+        if ex.method != "POST" or not any(j == i for c in ambiguous for j, _ in creations[c]):
+            for c in ambiguous:  # an instance's two disks: the live ones in creation order
+                for ph in {_base(n) for n in alive[c] if PLACEHOLDER.fullmatch(_base(n))}:
+                    mine = [n for n in alive[c] if _base(n) == ph]
+                    if len(mine) > 1 and body.count(ph) == len(mine):
+                        for n in mine:
+                            body = body.replace(ph, "\0" + n[2:], 1)
+                        body = body.replace("\0", "${")
+        out.append((path, body))
+        for c in ambiguous:  # the state after this exchange
+            alive[c] += [n for j, n in creations[c] if j == i]
+            if ex.method == "DELETE" and 200 <= ex.status < 300 and parts[-2] == c and parts[-1] in alive[c]:
+                alive[c].remove(parts[-1])
+    return out
+
+
+def _base(name: str) -> str:
+    """"${diskID#1}" -> "${diskID}"; other names unchanged."""
+    return re.sub(r"#\d+\}$", "}", name)
+
+
+def _next_touch_creates(exchanges: list[Exchange], i: int, collection: str, made: list[tuple[int, str]]) -> bool:
+    """Whether the next exchange on `collection` after i (operation polls aside) creates a resource."""
+    for k in range(i + 1, len(exchanges)):
+        e = exchanges[k]
+        if any(j == k for j, _ in made):
+            return True
+        if "/operations/" not in e.path and (any(c == collection for _, c in _name_slots(e.path))
+                                             or e.path.rstrip("/").endswith("/" + collection)):
+            return False
+    return False
 
 
 def is_operation(body: object) -> bool:

@@ -61,8 +61,8 @@ def test_mig_spreads_instances_resizes_and_cascades(gce):
     assert m.kind == "compute#instanceGroupManager" and m.target_size == 3 and m.fingerprint
     assert m.instance_group == f"{API}projects/{p}/regions/{REGION}/instanceGroups/mig"
     assert m.instance_template == f"{API}projects/{p}/global/instanceTemplates/tmpl"
-    assert sorted(z.zone.rsplit("/", 1)[1] for z in m.distribution_policy.zones) == [
-        f"{REGION}-a", f"{REGION}-b", f"{REGION}-c"]
+    # GCP shows no distributionPolicy it was not given (recordings); the instances still spread over 3 zones
+    assert not m.distribution_policy.zones
     members = managed(gce)
     assert len(members) == 3
     zones = sorted(mi.instance.split("/zones/")[1].split("/")[0] for mi in members)
@@ -147,7 +147,8 @@ def test_mig_status_becomes_stable(make_gce):
     h.done(h.instance_templates.insert(project=p, instance_template_resource=template(h)))
     h.region_instance_group_managers.insert(project=p, region=REGION, instance_group_manager_resource=mig(h, size=2))
     m = h.region_instance_group_managers.get(project=p, region=REGION, instance_group_manager="mig")
-    assert m.status.is_stable is False and m.current_actions.creating == 2
+    # no currentActions in GCP's answers (recordings): status.isStable and the managed instances tell progress
+    assert m.status.is_stable is False and not m.current_actions.creating
     assert {mi.current_action for mi in managed(h)} == {"CREATING"}
     import time
     deadline = time.monotonic() + 10
@@ -156,7 +157,8 @@ def test_mig_status_becomes_stable(make_gce):
         assert time.monotonic() < deadline
         time.sleep(0.05)
     m = h.region_instance_group_managers.get(project=p, region=REGION, instance_group_manager="mig")
-    assert m.current_actions.none == 2 and {mi.instance_status for mi in managed(h)} == {"RUNNING"}
+    assert {mi.instance_status for mi in managed(h)} == {"RUNNING"}
+    assert {mi.current_action for mi in managed(h)} == {"NONE"}
 
 
 def test_region_autoscaler(gce):

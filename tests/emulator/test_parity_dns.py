@@ -13,40 +13,14 @@ import re
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
+from tests.emulator import golden
+
+GOLDEN = golden.GOLDEN_DIR
 RECORDINGS = ("dns--dnsmanagedzone.http.log", "dns--dnsrecordset.http.log")
-_STATUS_LINE = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z ]*$")
 _DNS_URL = re.compile(r"^https://dns\.googleapis\.com/dns/(v1|v1beta2)/(.*)$")
-
-
-@dataclass
-class Exchange:
-    method: str
-    url: str
-    body: str
-    status: int
-    response: str
-
-
-def parse(text: str) -> list[Exchange]:
-    out = []
-    for chunk in re.split(r"\n---\n", text):
-        lines = chunk.strip("\n").split("\n")
-        method, url = lines[0].split(" ", 1)
-        i = next(i for i in range(1, len(lines)) if _STATUS_LINE.match(lines[i]) and lines[i - 1] == "")
-        request = lines[1:i]
-        blank = request.index("") if "" in request else len(request)
-        body = "\n".join(request[blank + 1:]).strip()
-        response = lines[i + 1:]
-        rblank = response.index("") if "" in response else len(response)
-        out.append(Exchange(method, url, body, int(_STATUS_LINE.match(lines[i]).group(1)),
-                            "\n".join(response[rblank + 1:]).strip()))
-    return out
 
 
 def shape(value):
@@ -88,7 +62,7 @@ def compare(expected_status: int, expected: dict, status: int, got: dict) -> lis
     return problems
 
 
-def replay(base: str, exchanges: list[Exchange], values: dict[str, str]) -> tuple[int, int, list[str]]:
+def replay(base: str, exchanges: list[golden.Exchange], values: dict[str, str]) -> tuple[int, int, list[str]]:
     matching, total, mismatches = 0, 0, []
 
     def fill(text: str) -> str:
@@ -111,7 +85,7 @@ def replay(base: str, exchanges: list[Exchange], values: dict[str, str]) -> tupl
         except urllib.error.HTTPError as e:
             status, raw = e.code, e.read()
         got = json.loads(raw) if raw.strip() else {}
-        expected = json.loads(fill(ex.response)) if ex.response else {}
+        expected = json.loads(fill(json.dumps(ex.response))) if ex.response is not None else {}
         if ex.method == "POST" and url.split("?")[0].endswith("/changes") and "id" in got:
             values["changeId"] = got["id"]  # the recording's ${changeId} is the id this POST returned
         problems = compare(ex.status, expected, status, got)
@@ -132,7 +106,7 @@ def test_dns_parity(emulator, capsys):
             continue
         values = {"projectId": f"parity-{uuid.uuid4().hex[:8]}", "uniqueId": uuid.uuid4().hex[:8],
                   "networkID": "computenetwork-parity", "managedZoneId": "0", "changeId": "0"}
-        m, t, problems = replay(emulator.url, parse(path.read_text()), values)
+        m, t, problems = replay(emulator.url, golden.parse(path), values)
         matching, total = matching + m, total + t
         mismatches += [f"{name} {p}" for p in problems]
     if total == 0:

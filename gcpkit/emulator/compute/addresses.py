@@ -142,7 +142,7 @@ def global_addresses_delete(ctx, req):
 
 @handler("compute.addresses.setLabels")
 def addresses_set_labels(ctx, req):
-    return crud.set_labels(ctx, req, ADDRESSES)
+    return crud.set_labels(ctx, req, ADDRESSES, bare=True)  # the bare DONE operation (recordings)
 
 
 @handler("compute.globalAddresses.setLabels")

@@ -30,7 +30,8 @@ class Spec:
     labels: bool = False  # has labels + labelFingerprint
     self_link_with_id: bool = False
     render: Callable | None = None  # (ctx, out_dict, stored_doc) -> out_dict
-    immediate: bool = False  # GCP answers this kind's operations already DONE (urlMaps, targetHttpProxies)
+    immediate: bool = False  # GCP answers this kind's operations already DONE, in the bare form (urlMaps,
+    # targetHttpProxies; see operations.start)
 
     @property
     def store(self) -> str:
@@ -84,13 +85,14 @@ def refresh_fingerprints(spec: Spec, doc: dict) -> None:
 
 
 def start_op(ctx, req, spec: Spec, doc: dict, op_type: str, *, project, zone=None, region=None,
-             error=None, duration=None, verb=None) -> dict:
+             error=None, duration=None, verb=None, bare: bool | None = None) -> dict:
     if duration is None:
         duration = op_latency(ctx, spec, verb or op_type)
     from .links import relative
 
     return operations.start(ctx, req, project=project, op_type=op_type, target_rel=relative(doc["selfLink"]),
-                            target_id=doc.get("id"), error=error, duration=duration, **op_scope(spec, zone, region))
+                            target_id=doc.get("id"), error=error, duration=duration,
+                            bare=spec.immediate if bare is None else bare, **op_scope(spec, zone, region))
 
 
 def insert(ctx, req, spec: Spec, build: Callable | None = None, *, body: dict | None = None,
@@ -180,8 +182,9 @@ def check_fingerprint(doc: dict, given, field: str = "fingerprint", message: str
 
 
 def mutate(ctx, req, spec: Spec, op_type: str, change: Callable, *, name: str | None = None,
-           verb: str | None = None, duration: float | None = None) -> dict:
-    """Apply change(doc, project, zone, region) (which may raise) and record an operation."""
+           verb: str | None = None, duration: float | None = None, bare: bool | None = None) -> dict:
+    """Apply change(doc, project, zone, region) (which may raise) and record an operation (bare: see
+    operations.start)."""
     prior = operations.replay(ctx, req)
     if prior is not None:
         return prior
@@ -191,7 +194,7 @@ def mutate(ctx, req, spec: Spec, op_type: str, change: Callable, *, name: str | 
         err = operations.fault_for(ctx, req)
         dur = op_latency(ctx, spec, verb or op_type) if duration is None else duration
         op = start_op(ctx, req, spec, doc, op_type, project=project, zone=zone, region=region, error=err,
-                      duration=dur)
+                      duration=dur, bare=bare)
         if err:
             return op
         apply_phases(ctx, doc, dur)
@@ -231,7 +234,7 @@ def patch(ctx, req, spec: Spec, validate: Callable | None = None, *, replace: bo
     return mutate(ctx, req, spec, op_type or ("update" if replace else "patch"), change, name=name)
 
 
-def set_labels(ctx, req, spec: Spec, *, immediate: bool = True) -> dict:
+def set_labels(ctx, req, spec: Spec, *, immediate: bool = True, bare: bool = False) -> dict:
     body = dict(req.body or {})
 
     def change(doc, *_):
@@ -246,4 +249,4 @@ def set_labels(ctx, req, spec: Spec, *, immediate: bool = True) -> dict:
 
     # GCP answers setLabels with an operation that is already DONE (see the recordings)
     return mutate(ctx, req, spec, "setLabels", change, name=req.params.get("resource"),
-                  duration=0.0 if immediate else None)
+                  duration=0.0 if immediate else None, bare=bare)

@@ -87,7 +87,7 @@ def disks_delete(ctx, req):
 
 @handler("compute.disks.setLabels")
 def disks_set_labels(ctx, req):
-    return crud.set_labels(ctx, req, DISKS)
+    return crud.set_labels(ctx, req, DISKS, bare=True)  # the bare DONE operation (recordings)
 
 
 @handler("compute.disks.resize")
@@ -100,7 +100,7 @@ def disks_resize(ctx, req):
                           f"than existing size '{doc['sizeGb']}' GB.")
         doc["sizeGb"] = str(size)
 
-    return crud.mutate(ctx, req, DISKS, "resizeDisk", change, verb="resize", duration=0.0)  # DONE at once
+    return crud.mutate(ctx, req, DISKS, "resizeDisk", change, verb="resize", bare=True)  # bare, DONE (recordings)
 
 
 @handler("compute.disks.createSnapshot")

@@ -11,12 +11,21 @@ from gcpkit.emulator.core.registry import handler
 from . import crud
 from .catalog import region_of_zone
 from .catalog_api import check_machine_type
-from .common import (add_ref, base_doc, current_status, fingerprint, fmt_time, lookup, rel_of, resolve)
+from .common import (add_ref, base_doc, current_status, fingerprint, lookup, rel_of, resolve)
 from .disks import DISKS, build_disk
 from .links import full, parse_ref, relative
 
+def _render_instance(ctx, out, doc):
+    # GCP's instance answers in the recordings carry no fingerprint (it stays internal: instances.update
+    # still checks one when given), and tags only once some were set
+    out.pop("fingerprint", None)
+    if not doc.get("_tagsSet"):
+        out.pop("tags", None)
+    return out
+
+
 INSTANCES = crud.Spec("instances", "compute#instance", "zone", "instance", "instance", fingerprint=True,
-                      labels=True)
+                      labels=True, render=_render_instance)
 SCOPE_ALIASES = {
     "cloud-platform": "cloud-platform", "compute-ro": "compute.readonly", "compute-rw": "compute",
     "storage-ro": "devstorage.read_only", "storage-rw": "devstorage.read_write", "storage-full": "devstorage.full_control",
@@ -187,6 +196,8 @@ def build_instance(ctx, doc, project, zone):
     md["kind"] = "compute#metadata"
     md["fingerprint"] = fingerprint(md.get("items") or [])
     doc["metadata"] = md
+    if "tags" in doc:
+        doc["_tagsSet"] = True
     tags = dict(doc.get("tags") or {})
     tags["fingerprint"] = fingerprint(tags.get("items") or [])
     doc["tags"] = tags
@@ -203,9 +214,8 @@ def build_instance(ctx, doc, project, zone):
         sas.append(sa)
     if sas:
         doc["serviceAccounts"] = sas
-    doc.setdefault("canIpForward", False)
-    doc.setdefault("deletionProtection", False)
-    doc.update(cpuPlatform="Intel Broadwell", startRestricted=False, lastStartTimestamp=doc["creationTimestamp"])
+    # canIpForward / deletionProtection are shown when the request set them; cpuPlatform, startRestricted and
+    # the last start/stop timestamps are not in GCP's answers (recordings)
     doc["_phases"] = list(RUNNING_PHASES)
 
     def after():
@@ -268,7 +278,6 @@ def instances_stop(ctx, req):
         if current_status(ctx, doc) in ("TERMINATED", "STOPPING"):
             return
         doc["_phases"] = ["STOPPING", "TERMINATED"]
-        doc["lastStopTimestamp"] = fmt_time(ctx.clock.now())
     return crud.mutate(ctx, req, INSTANCES, "stop", change)
 
 
@@ -278,8 +287,6 @@ def instances_start(ctx, req):
         if current_status(ctx, doc) in ("RUNNING", "STAGING", "PROVISIONING"):
             return
         doc["_phases"] = list(RUNNING_PHASES)
-        from .common import fmt_time
-        doc["lastStartTimestamp"] = fmt_time(ctx.clock.now())
     return crud.mutate(ctx, req, INSTANCES, "start", change)
 
 
@@ -317,10 +324,14 @@ def instances_set_tags(ctx, req):
     body = dict(req.body or {})
 
     def change(doc, *_):
-        crud.check_fingerprint(doc.get("tags", {}), body.get("fingerprint"), message=(
+        given = body.get("fingerprint")
+        if not doc.get("_tagsSet") and not given:
+            given = None  # no tags shown yet, so no fingerprint a client could have read
+        crud.check_fingerprint(doc.get("tags", {}), given, message=(
             "Supplied fingerprint does not match current tags fingerprint."))
         items = body.get("items") or []
         doc["tags"] = {"fingerprint": fingerprint(items)}
+        doc["_tagsSet"] = True
         if items:
             doc["tags"]["items"] = items
     return crud.mutate(ctx, req, INSTANCES, "setTags", change)

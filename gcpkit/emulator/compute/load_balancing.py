@@ -17,8 +17,14 @@ HEALTH_CHECKS = crud.Spec("healthChecks", "compute#healthCheck", "global", "heal
 BACKEND_SERVICES = crud.Spec("backendServices", "compute#backendService", "global", "backend_service",
                              "backendService", users=("urlMaps",), fingerprint=True)
 # GCP answers url map and target proxy operations already DONE (see the recordings)
+def _render_url_map(ctx, out, doc):
+    out.pop("fingerprint", None)  # not in GCP's answers (recordings); an update still checks one when given
+    return out
+
+
 URL_MAPS = crud.Spec("urlMaps", "compute#urlMap", "global", "url_map", "urlMap",
-                     users=("targetHttpProxies", "targetHttpsProxies"), fingerprint=True, immediate=True)
+                     users=("targetHttpProxies", "targetHttpsProxies"), fingerprint=True, immediate=True,
+                     render=_render_url_map)
 PROXIES = crud.Spec("targetHttpProxies", "compute#targetHttpProxy", "global", "target_http_proxy",
                     "targetHttpProxy", users=("forwardingRules",), immediate=True)
 FORWARDING_RULES = crud.Spec("forwardingRules", "compute#forwardingRule", "global", "forwarding_rule",
@@ -106,7 +112,7 @@ BACKEND_BUCKETS = crud.Spec("backendBuckets", "compute#backendBucket", "global",
 def _build_bucket(ctx, doc, project, zone, region):
     if not doc.get("bucketName"):
         raise invalid("Invalid value for field 'resource.bucketName': ''. Bucket name must be specified.")
-    doc.setdefault("enableCdn", False)
+    # enableCdn is shown only when the request set it (recordings)
 
 
 _std("backendBuckets", BACKEND_BUCKETS, _build_bucket)
@@ -153,6 +159,9 @@ def _build_bs(ctx, doc, project, zone, region):
     doc.setdefault("sessionAffinity", "NONE")
     doc.setdefault("affinityCookieTtlSec", 0)
     doc.setdefault("connectionDraining", {"drainingTimeoutSec": 300})
+    for key in ("customRequestHeaders", "customResponseHeaders"):
+        if doc.get(key) == []:
+            del doc[key]  # GCP does not echo an empty list (recordings)
 
 
 _std("backendServices", BACKEND_SERVICES, _build_bs)
@@ -270,7 +279,17 @@ def _build_fr(ctx, doc, project, zone, region):
     doc.setdefault("networkTier", "PREMIUM")
 
 
-_std("globalForwardingRules", FORWARDING_RULES, _build_fr, update=False, patch=True)
+def _build_fr_insert(ctx, doc, project, zone, region):
+    doc.pop("labels", None)  # GCP ignores labels in this insert (recording): only setLabels sets them
+    _build_fr(ctx, doc, project, zone, region)
+
+
+_std("globalForwardingRules", FORWARDING_RULES, _build_fr_insert, update=False, patch=False)
+
+
+@handler("compute.globalForwardingRules.patch")
+def fr_patch(ctx, req):
+    return crud.patch(ctx, req, FORWARDING_RULES, _build_fr)
 
 
 @handler("compute.globalForwardingRules.setLabels")

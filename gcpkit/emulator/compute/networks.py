@@ -115,9 +115,10 @@ def _build_network(ctx, doc, project, zone, region):
     if "IPv4Range" not in doc:
         doc.setdefault("autoCreateSubnetworks", True)
     doc.setdefault("networkFirewallPolicyEnforcementOrder", "AFTER_CLASSIC_FIREWALL")
-    rc = doc.setdefault("routingConfig", {})
-    rc.setdefault("routingMode", "REGIONAL")
-    rc.setdefault("bgpBestPathSelectionMode", "LEGACY")
+    if "routingConfig" in doc:  # GCP shows routingConfig only when the request gave one (recordings)
+        rc = doc["routingConfig"]
+        rc.setdefault("routingMode", "REGIONAL")
+        rc.setdefault("bgpBestPathSelectionMode", "LEGACY")
     if doc.get("networkProfile"):
         doc["networkProfile"] = full(relative(doc["networkProfile"]))
     if doc.get("enableUlaInternalIpv6") and not doc.get("internalIpv6Range"):

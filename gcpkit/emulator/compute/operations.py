@@ -49,8 +49,15 @@ def fault_for(ctx, req) -> dict | None:
 
 def start(ctx, req, *, project: str, op_type: str, target_rel: str, target_id: str | None,
           zone: str | None = None, region: str | None = None, latency: tuple[str, str] | None = None,
-          error: dict | None = None, duration: float | None = None) -> dict:
-    """Record an operation and return it rendered (RUNNING, or DONE when it takes no time)."""
+          error: dict | None = None, duration: float | None = None, bare: bool = False) -> dict:
+    """Record an operation and return it rendered (RUNNING, or DONE when it takes no time).
+
+    bare: the short form GCP answers for some verbs (url maps, target proxies, disks.resize, disk and
+    regional address setLabels; see the recordings): a global operation already DONE, with no
+    operationType, targetLink, targetId, user, zone, region nor endTime, and progress 0."""
+    if bare:
+        zone = region = None
+        duration = 0.0
     now = ctx.clock.now()
     if duration is None:
         collection, verb = latency or (target_rel.split("/")[-2], op_type)
@@ -61,7 +68,10 @@ def start(ctx, req, *, project: str, op_type: str, target_rel: str, target_id: s
            "targetLink": full(target_rel), "user": USER,
            "insertTime": fmt_time(now), "startTime": fmt_time(now), "selfLink": full(rel),
            "_start": now, "_end": now + max(0.0, duration)}
-    if target_id:
+    if bare:
+        doc = {k: v for k, v in doc.items() if k not in ("operationType", "targetLink", "user")}
+        doc["_bare"] = True
+    elif target_id:
         doc["targetId"] = target_id
     if zone:
         doc["zone"] = full(f"projects/{project}/zones/{zone}")
@@ -86,15 +96,18 @@ def is_done(ctx, doc: dict) -> bool:
 
 def render(ctx, doc: dict) -> dict:
     out = {k: v for k, v in doc.items() if not k.startswith("_")}
-    if is_done(ctx, doc):
-        out.update(status="DONE", progress=100, endTime=fmt_time(doc["_end"]))
-        err = doc.get("_error")
-        if err:
-            out["error"] = {"errors": [{"code": err["code"], "message": err["message"]}]}
-            out["httpErrorStatusCode"] = err["status"]
-            out["httpErrorMessage"] = err["text"]
-    else:
+    if not is_done(ctx, doc):
         out.update(status="RUNNING", progress=0)
+        return out
+    if doc.get("_bare"):
+        out.update(status="DONE", progress=0)
+    else:
+        out.update(status="DONE", progress=100, endTime=fmt_time(doc["_end"]))
+    err = doc.get("_error")
+    if err:
+        out["error"] = {"errors": [{"code": err["code"], "message": err["message"]}]}
+        out["httpErrorStatusCode"] = err["status"]
+        out["httpErrorMessage"] = err["text"]
     return out
 
 

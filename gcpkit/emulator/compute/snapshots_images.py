@@ -162,7 +162,9 @@ def images_get_from_family(ctx, req):
     img = from_family(ctx, project, family)
     if img is None:
         raise not_found(f"The resource 'projects/{project}/global/images/family/{family}' was not found")
-    return img if project in PUBLIC_PROJECTS else crud.show(ctx, IMAGES, img)
+    if project in PUBLIC_PROJECTS:  # GCP answers a public family with these keys only (recordings)
+        return {k: img[k] for k in ("kind", "name", "family", "selfLink", "status")}
+    return crud.show(ctx, IMAGES, img)
 
 
 @handler("compute.images.list")

@@ -128,10 +128,13 @@ def _mig_render(ctx, out, doc):
     rel = rel_of(doc)
     members = members_of(ctx, doc)
     creating = sum(1 for m in members if current_status(ctx, m) != "RUNNING")
-    none = len(members) - creating
-    out["currentActions"] = {"abandoning": 0, "creating": creating, "creatingWithoutRetries": 0, "deleting": 0,
-                             "none": none, "recreating": 0, "refreshing": 0, "restarting": 0, "resuming": 0,
-                             "starting": 0, "stopping": 0, "suspending": 0, "verifying": 0}
+    # what GCP's answers leave out unless the request set it (recordings): currentActions (status.isStable
+    # tells the same), listManagedInstancesResults, distributionPolicy, versions; a zonal group's fingerprint
+    for key in ("listManagedInstancesResults", "distributionPolicy", "versions"):
+        if not doc.get("_given", {}).get(key):
+            out.pop(key, None)
+    if "zone" in doc:
+        out.pop("fingerprint", None)
     stable = creating == 0 and (len(members) == doc.get("targetSize", 0) or not doc.get("instanceTemplate"))
     status = {"isStable": stable, "versionTarget": {"isReached": stable},
               "stateful": {"hasStatefulConfig": False,
@@ -242,6 +245,7 @@ def _reconcile(ctx, mig: dict) -> None:
 
 def _validate_mig(ctx, doc, project, zone, region):
     doc["_refs"] = []
+    doc.setdefault("_given", {k: k in doc for k in ("listManagedInstancesResults", "distributionPolicy", "versions")})
     versions = doc.get("versions") or []
     tmpl = doc.get("instanceTemplate") or (versions[0].get("instanceTemplate") if versions else None)
     if tmpl:  # GCP accepts a group without a template; it then creates no instances
@@ -543,10 +547,7 @@ def unmanaged_remove(ctx, req):
 # ---- autoscalers (regional and zonal) --------------------------------------------------------------------
 
 def _as_render(ctx, out, doc):
-    mig = lookup(ctx, relative(doc["target"]))
-    if mig is not None:
-        out["recommendedSize"] = int(mig.get("targetSize", 0))
-    return out
+    return out  # no recommendedSize in GCP's answers (recordings)
 
 
 AUTOSCALERS = crud.Spec("autoscalers", "compute#autoscaler", "region", "autoscaler", "autoscaler",
