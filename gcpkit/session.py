@@ -64,10 +64,23 @@ def load_endpoints_file(path: str) -> dict[str, str]:
     return data
 
 
-def open_state(path: str | Path | None):
-    from gcpkit.state.local import LocalState
+def open_state(path: str | Path | None, target: Any = None):
+    """The state store: `gs://BUCKET/PREFIX` -> GcsState (Cloud Storage, reached through `target`'s
+    credentials and endpoints; without a target, google-cloud-storage's defaults: ADC, or
+    STORAGE_EMULATOR_HOST), any other path -> LocalState. Without a path, `state:` from
+    .gcpkit/config.yaml, else .gcpkit/state.db."""
+    from gcpkit.state.location import configured_state, is_gcs
 
-    state = LocalState(path or STATE_DIR / "state.db")
+    path = configured_state(path)
+    if is_gcs(str(path) if path is not None else None):
+        from gcpkit.state.gcs import GcsState
+        from gcpkit.state.location import lock_timeout
+
+        state = GcsState(str(path), target=target, lock_timeout=lock_timeout())
+    else:
+        from gcpkit.state.local import LocalState
+
+        state = LocalState(path or STATE_DIR / "state.db")
     state.break_lock_command = "`--break-lock` on the same command"
     return state
 
@@ -103,9 +116,14 @@ class Session:
     @property
     def state(self) -> Any:
         if self._state is None:
-            from gcpkit.state.local import LocalState
+            from gcpkit.state.location import configured_state, is_gcs
 
-            self._state = open_state(self.options.state_path)
+            path = configured_state(self.options.state_path)
+            if is_gcs(str(path) if path is not None else None):
+                # State in Cloud Storage goes where the target goes (with --emulator, the emulator's).
+                self._state = open_state(path, target=self.connect())
+            else:
+                self._state = open_state(path)
         return self._state
 
     def lock(self, deployment: str, command: str, *, break_stale: bool = False):

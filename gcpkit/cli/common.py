@@ -31,8 +31,10 @@ EndpointsOpt = Annotated[Optional[str], typer.Option("--endpoints", metavar="FIL
 ParallelismOpt = Annotated[int, typer.Option("--parallelism", min=1, max=200, help="Resources changed at once.")]
 OutputOpt = Annotated[OutputFormat, typer.Option("--output", "-o", help="json: machine-readable result on stdout.")]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show tracebacks of unexpected errors.")]
-StateOpt = Annotated[Optional[str], typer.Option("--state", metavar="PATH", help="State file "
-                                                 "(default .gcpkit/state.db).")]
+StateOpt = Annotated[Optional[str], typer.Option("--state", metavar="PATH", help="State file, or "
+                                                 "gs://BUCKET/PREFIX for team state in Cloud Storage "
+                                                 "(default: `state:` in .gcpkit/config.yaml, else "
+                                                 ".gcpkit/state.db).")]
 
 
 @dataclass

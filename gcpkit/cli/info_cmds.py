@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from typing import Annotated, Optional
 
 import typer
@@ -69,10 +70,20 @@ def render(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, 
     typer.echo(text, nl=not text.endswith("\n"))
 
 
-def _open_state(path: str | None):
-    from gcpkit.session import open_state
+def _open_state(path: str | None, *, emulator: bool = False, endpoints: str | None = None,
+                project: str | None = None, stack: ExitStack | None = None):
+    """The state store. State in Cloud Storage is reached through the target the flags name (with
+    --emulator, the emulator's storage): the session then lives as long as `stack`."""
+    from gcpkit.session import Session, TargetOptions, open_state
+    from gcpkit.state.location import configured_state, is_gcs
 
-    return open_state(path)
+    resolved = configured_state(path)
+    if stack is None or not (emulator or endpoints) or not is_gcs(str(resolved) if resolved is not None else None):
+        return open_state(path)
+    session = stack.enter_context(Session(TargetOptions(project=project, emulator=emulator,
+                                                        endpoints_file=endpoints, state_path=path),
+                                          project or "-"))
+    return session.state
 
 
 @guarded
@@ -80,7 +91,12 @@ def status(deployment: Annotated[Optional[str], typer.Argument()] = None, projec
            emulator: EmulatorOpt = False, endpoints: EndpointsOpt = None, output: OutputOpt = OutputFormat.text,
            verbose: VerboseOpt = False, state: StateOpt = None) -> None:
     """Without DEPLOYMENT: the deployments in the state. With it: each resource, read live."""
-    store = _open_state(state)
+    with ExitStack() as stack:
+        store = _open_state(state, emulator=emulator, endpoints=endpoints, project=project, stack=stack)
+        _status(store, deployment, project, emulator, endpoints, output, verbose, state)
+
+
+def _status(store, deployment, project, emulator, endpoints, output, verbose, state) -> None:
     if deployment is None:
         rows = [{"deployment": d.name, "pattern": d.pattern, "project": d.project,
                  "resources": len(store.resources(d.name)), "updated": d.updated_at}
@@ -127,13 +143,14 @@ def _live_status(store, deployment: str, c: Common) -> list[dict]:
 
 @guarded
 def outputs(deployment: str, output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False,
-            state: StateOpt = None) -> None:
+            state: StateOpt = None, emulator: EmulatorOpt = False, endpoints: EndpointsOpt = None) -> None:
     """Print a deployment's outputs, as recorded by its last successful `up`."""
-    store = _open_state(state)
-    record = store.get_deployment(deployment)
+    with ExitStack() as stack:
+        store = _open_state(state, emulator=emulator, endpoints=endpoints, stack=stack)
+        record = store.get_deployment(deployment)
+        known = "" if record else ", ".join(d.name for d in store.list_deployments())
     if record is None:
-        known = ", ".join(d.name for d in store.list_deployments()) or "none"
-        raise BadInput(f"no deployment named {deployment!r} in the state (known: {known})")
+        raise BadInput(f"no deployment named {deployment!r} in the state (known: {known or 'none'})")
     if output == OutputFormat.json:
         console.print_json(record.outputs)
         return
