@@ -19,6 +19,8 @@ class Target:
     endpoints: dict[str, str] | None = None
     _credentials: Any = None
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _governor: Any = field(default=None, repr=False)
+    _governor_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def is_emulator(self) -> bool:
@@ -28,6 +30,19 @@ class Target:
         if self._credentials is None:
             self._credentials = _load_credentials(self.endpoints is not None)
         return self._credentials
+
+    def governor(self) -> Any:
+        """The RateGovernor every thread's mutating calls to this target share: free until the target
+        answers 429 / 403 rateLimitExceeded, then it paces them (AIMD) instead of letting each retry
+        on its own."""
+        if self._governor is None:
+            with self._governor_lock:
+                if self._governor is None:
+                    from gcpkit.execution.retry import RateGovernor
+
+                    self._governor = RateGovernor(rate=20.0, min_rate=0.5, max_rate=1000.0, increase=0.05,
+                                                  decrease=0.7, cooldown_s=1.0, unpaced_until_throttled=True)
+        return self._governor
 
     def compute(self, client_name: str) -> Any:
         """A google-cloud-compute client (e.g. "InstancesClient"), one per thread: the REST transport's
@@ -66,6 +81,9 @@ class Target:
                 options = {"api_endpoint": endpoint}
             client = build(api, version, credentials=self.credentials(), client_options=options,
                            static_discovery=True, cache_discovery=False)
+            http = getattr(client, "_http", None)
+            if http is not None:  # google_api.execute finds the target's governor from the request's http
+                http.gcpkit_governor = self.governor()
             cache[(api, version)] = client
         return client
 

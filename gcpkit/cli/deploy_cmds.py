@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -19,6 +19,8 @@ SetOpt = Annotated[Optional[list[str]], typer.Option("--set", metavar="KEY=VALUE
 ValuesOpt = Annotated[Optional[str], typer.Option("--values", metavar="FILE", help="YAML/JSON file of "
                                                   "parameter values.")]
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+ForceUnprotectOpt = Annotated[bool, typer.Option("--force-unprotect", help="Turn deletion protection off "
+                                                 "(Cloud SQL, Firestore) so those resources can be deleted.")]
 BreakLockOpt = Annotated[bool, typer.Option("--break-lock", help="Remove the deployment's lock first if the "
                                             "process holding it is no longer running (after a crash).")]
 
@@ -66,19 +68,37 @@ def up(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, valu
        emulator: EmulatorOpt = False, endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
        output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False, state: StateOpt = None) -> None:
     """Create or update a deployment of PATTERN: show the plan, confirm, apply, print the outputs."""
-    from gcpkit.cli.progress import ApplyProgress, plan_rows, show_plan
+    from gcpkit.cli.progress import plan_rows
+
+    c = Common(project, region, zone, emulator, endpoints, parallelism, output, verbose, state)
+    the_plan, outcome, _ = run_up(pattern, deployment=deployment, sets=set_, values=values, yes=yes,
+                                  break_lock=break_lock, c=c)
+    name = the_plan.deployment
+    report(outcome, f"gcpkit up {pattern} --deployment {name}", name, c)
+    if c.json:
+        console.print_json({"deployment": name, "pattern": the_plan.pattern, "plan": plan_rows(the_plan),
+                            "result": "ok", "outputs": outcome.outputs})
+
+
+def run_up(pattern: str, *, deployment: str | None, sets: list[str] | None, values: str | None, yes: bool,
+           break_lock: bool, c: Common, command: str = "gcpkit up",
+           after_apply: Callable[[Any, Any, Any], Any] | None = None) -> tuple[Any, Any, Any]:
+    """`up`'s flow, for every command that deploys a pattern: prepare (bad input fails before any call),
+    lock, plan, show, confirm, apply with progress. `after_apply(ctx, plan, outcome)` runs inside the
+    session (the embedded emulator still up) when the apply succeeded; its result is returned third."""
+    from gcpkit.cli.progress import ApplyProgress, show_plan
     from gcpkit.execution.apply import apply
     from gcpkit.planning.build import build_plan
     from gcpkit.providers.base import Ctx
     from gcpkit.session import Session
 
-    c = Common(project, region, zone, emulator, endpoints, parallelism, output, verbose, state)
     _require_yes_without_terminal(yes)
-    prep = _prepare(pattern, deployment, set_, values, c)
+    prep = _prepare(pattern, deployment, sets, values, c)
     name = prep.env["deployment"]
+    extra = None
     with Session(c.target_options(), prep.env["project"]) as session:
         store = session.state
-        with session.lock(name, "gcpkit up", break_stale=break_lock):
+        with session.lock(name, command, break_stale=break_lock):
             ctx = Ctx(session.connect(), name, prep.env)
             the_plan = build_plan(prep, store, ctx, read_all=False)
             show_plan(the_plan)
@@ -87,10 +107,20 @@ def up(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, valu
             actions = {n: s.action for n, s in {**the_plan.deletes, **the_plan.steps}.items()}
             with ApplyProgress(actions) as progress:
                 outcome = apply(the_plan, store, ctx, parallelism=c.parallelism, on_event=progress)
-    report(outcome, f"gcpkit up {pattern} --deployment {name}", name, c)
-    if c.json:
-        console.print_json({"deployment": name, "pattern": the_plan.pattern, "plan": plan_rows(the_plan),
-                            "result": "ok", "outputs": outcome.outputs})
+            if after_apply is not None and outcome.ok:
+                extra = after_apply(ctx, the_plan, outcome)
+    return the_plan, outcome, extra
+
+
+def _protection_note(record, force_unprotect: bool) -> str:
+    from gcpkit.providers.registry import provider_for
+
+    protected = getattr(provider_for(record.type), "protected", None)
+    if protected is None or not protected((record.properties or {}).get("resolved", {}), record.live):
+        return ""
+    if force_unprotect:
+        return "deletion protection will be turned OFF (--force-unprotect)"
+    return "deletion protection is on: kept unless you pass --force-unprotect"
 
 
 def report(outcome, resume: str, deployment: str, c: Common) -> None:
@@ -101,7 +131,7 @@ def report(outcome, resume: str, deployment: str, c: Common) -> None:
     if outcome.failed:
         for name, error in outcome.failed.items():
             message = getattr(error, "message", None) or str(error) or type(error).__name__
-            console.error(f"{name}: {message}")
+            console.error(f"{name}: {message}", getattr(error, "hint", None))
         skipped = f"; {len(outcome.skipped)} dependent resource(s) skipped" if outcome.skipped else ""
         raise OperationFailed(
             f"{len(outcome.failed)} resource(s) failed{skipped}; {len(outcome.succeeded)} done and recorded",
@@ -115,18 +145,25 @@ def report(outcome, resume: str, deployment: str, c: Common) -> None:
 
 @destroy_app.command("deployment")
 @guarded
-def destroy_deployment(name: str, yes: YesOpt = False, break_lock: BreakLockOpt = False, project: ProjectOpt = None, emulator: EmulatorOpt = False,
+def destroy_deployment(name: str, yes: YesOpt = False, break_lock: BreakLockOpt = False,
+                       force_unprotect: ForceUnprotectOpt = False,
+                       dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the teardown plan (recorded "
+                                                             "and labelled resources, in order); delete nothing.")] = False,
+                       project: ProjectOpt = None, emulator: EmulatorOpt = False,
                        endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
                        output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False,
                        state: StateOpt = None) -> None:
     """Delete what deployment NAME created, dependents first, in parallel where the graph allows."""
     from gcpkit.cli.progress import ApplyProgress
+    from gcpkit.cli.teardown_cmds import show_teardown_plan
     from gcpkit.execution.apply import destroy
+    from gcpkit.execution.teardown import plan_teardown
     from gcpkit.providers.base import Ctx
     from gcpkit.session import Session, resolve_project
 
     c = Common(project, None, None, emulator, endpoints, parallelism, output, verbose, state)
-    _require_yes_without_terminal(yes)
+    if not dry_run:
+        _require_yes_without_terminal(yes)
     from gcpkit.cli.info_cmds import _open_state
 
     probe = _open_state(state)
@@ -134,22 +171,26 @@ def destroy_deployment(name: str, yes: YesOpt = False, break_lock: BreakLockOpt 
     resources = probe.resources(name)
     if record is None and not resources and not probe.pending_intents(name):
         known = ", ".join(d.name for d in probe.list_deployments()) or "none"
-        raise BadInput(f"no deployment named {name!r} in the state (known: {known})")
+        raise BadInput(f"no deployment named {name!r} in the state (known: {known})",
+                       hint="`gcpkit orphans --project PROJECT` finds labelled resources no state knows")
     env = dict(record.env) if record else {}
     project_id = c.project or env.get("project") or resolve_project(None)
     env["project"] = project_id
     with Session(c.target_options(), project_id) as session:
         store = session.state
         with session.lock(name, "gcpkit destroy", break_stale=break_lock):
-            resources = store.resources(name)
-            console.err.print(console.table(f"Destroy deployment {name} (project {project_id})",
-                                            ["action", "resource", "type"],
-                                            [["delete", r.name, r.type] for r in resources]))
-            if not yes and not typer.confirm(f"Delete these {len(resources)} resource(s)?", err=True):
+            ctx = Ctx(session.connect(), name, env, force_unprotect=force_unprotect)
+            teardown = plan_teardown(name, store, ctx)
+            rows = show_teardown_plan(teardown, force_unprotect)
+            if dry_run:
+                if c.json:
+                    console.print_json({"deployment": name, "project": project_id, "dry_run": True, "plan": rows,
+                                        "problems": teardown.problems})
+                return
+            if not yes and not typer.confirm(f"Delete these {len(teardown.items)} resource(s)?", err=True):
                 raise typer.Exit(1)
-            ctx = Ctx(session.connect(), name, env)
-            with ApplyProgress({r.name: "delete" for r in resources}, verb="destroy") as progress:
-                outcome = destroy(name, store, ctx, parallelism=c.parallelism, on_event=progress)
+            with ApplyProgress({k: "delete" for k in teardown.items}, verb="destroy") as progress:
+                outcome = destroy(name, store, ctx, parallelism=c.parallelism, on_event=progress, plan=teardown)
     report(outcome, f"gcpkit destroy deployment {name}", name, c)
     if c.json:
         console.print_json({"deployment": name, "result": "ok", "deleted": sorted(outcome.succeeded)})

@@ -35,6 +35,14 @@ def _register() -> None:
     app.command("outputs")(info_cmds.outputs)
     app.add_typer(deploy_cmds.destroy_app, name="destroy")
     app.add_typer(emulator_app, name="emulator", help="Run the bundled local emulator of the Google Cloud APIs.")
+    from gcpkit.cli.snapshot_cmd import snapshot_to_mig
+    app.command("snapshot-to-mig")(guarded(snapshot_to_mig))
+    from gcpkit.cli import teardown_cmds
+    deploy_cmds.destroy_app.command("project")(guarded(teardown_cmds.destroy_project))
+    undelete_app = typer.Typer(no_args_is_help=True, help="Restore what gcpkit deleted (projects: for 30 days).")
+    undelete_app.command("project")(guarded(teardown_cmds.undelete_project))
+    app.add_typer(undelete_app, name="undelete")
+    app.command("orphans")(guarded(teardown_cmds.orphans))
 
 
 _register()

@@ -207,24 +207,9 @@ def apply(plan: Plan, state: Any, ctx: Ctx, *, parallelism: int = 10,
 
 
 def destroy(deployment: str, state: Any, ctx: Ctx, *, parallelism: int = 10,
-            on_event: Callable[[Any], None] | None = None) -> Outcome:
-    from gcpkit.execution.walker import reverse
+            on_event: Callable[[Any], None] | None = None, plan: Any = None) -> Outcome:
+    """What the state recorded, what the journal says a killed run was creating, and what carries the
+    deployment's labels in the project: see gcpkit.execution.teardown."""
+    from gcpkit.execution.teardown import destroy as teardown
 
-    record = state.get_deployment(deployment)
-    steps = {}
-    for r in state.resources(deployment):
-        props = r.properties or {}
-        steps[r.name] = Step(r.name, r.type, DELETE, props.get("template", {}), set(props.get("depends_on", [])))
-    for intent in state.pending_intents(deployment):
-        # A killed run may have created this before recording it: delete it if it carries our labels.
-        if intent.action == "create" and intent.resource not in steps:
-            steps[intent.resource] = Step(intent.resource, intent.type, DELETE,
-                                          (intent.payload or {}).get("scope", {}), set())
-    plan = Plan(deployment, record.pattern if record else "", {}, record.env if record else ctx.env, {}, steps, [])
-    applier = _Applier(plan, state, ctx)
-    outcome = Outcome()
-    graph = {n: {d for d in s.depends_on if d in steps} for n, s in steps.items()}
-    _walk(reverse(graph), applier.delete, parallelism, on_event, outcome)
-    if outcome.ok:
-        state.delete_deployment(deployment)
-    return outcome
+    return teardown(deployment, state, ctx, parallelism=parallelism, on_event=on_event, plan=plan)

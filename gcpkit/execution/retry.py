@@ -153,6 +153,8 @@ def is_transient(exc: BaseException) -> bool:
         if status is not None:
             if status == 403:
                 return is_rate_limited(current)
+            if status == 409 and "operationInProgress" in _reasons(current):  # Cloud SQL: one at a time
+                return True
             return status in (408, 429) or status >= 500
         code = getattr(current, "code", None)
         if isinstance(code, str) and code.strip():
@@ -266,9 +268,15 @@ class RateGovernor:
 
     def __init__(self, rate: float = 20.0, *, min_rate: float = 0.5, max_rate: float | None = None,
                  increase: float = 0.1, decrease: float = 0.5, cooldown_s: float = 1.0,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep):
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep,
+                 unpaced_until_throttled: bool = False):
+        """With `unpaced_until_throttled`, acquire() costs nothing until the first throttling answer;
+        pacing then starts at the rate of successes seen in the last second (what the server let
+        through), times `decrease`, and goes on as AIMD."""
         if rate <= 0 or min_rate <= 0 or not 0 < decrease < 1:
             raise ValueError("rate and min_rate must be positive and decrease between 0 and 1")
+        self.paced = not unpaced_until_throttled
+        self._recent: list[float] = []  # success times within the last second, while unpaced
         self.max_rate = float(max_rate if max_rate is not None else rate)
         self.min_rate = float(min(min_rate, self.max_rate))
         self._rate = float(min(max(rate, self.min_rate), self.max_rate))
@@ -287,6 +295,8 @@ class RateGovernor:
 
     def acquire(self) -> float:
         """Wait for this caller's turn. Returns the seconds waited."""
+        if not self.paced:
+            return 0.0
         with self._lock:
             now = self._clock()
             slot = max(now, self._next)
@@ -299,6 +309,14 @@ class RateGovernor:
     def on_throttled(self) -> None:
         with self._lock:
             now = self._clock()
+            if not self.paced:
+                let_through = sum(1 for t in self._recent if now - t <= 1.0)
+                self._rate = min(self.max_rate, max(self.min_rate, let_through * self.decrease))
+                self._recent = []
+                self.paced = True
+                self._last_cut = now
+                self._next = max(self._next, now + 1.0 / self._rate)
+                return
             if self._last_cut is not None and now - self._last_cut < self.cooldown_s:
                 return
             self._last_cut = now
@@ -307,4 +325,10 @@ class RateGovernor:
 
     def on_success(self) -> None:
         with self._lock:
+            if not self.paced:
+                now = self._clock()
+                self._recent.append(now)
+                if len(self._recent) > 64 and now - self._recent[0] > 1.0:
+                    self._recent = [t for t in self._recent if now - t <= 1.0]
+                return
             self._rate = min(self.max_rate, self._rate + self.increase)

@@ -69,9 +69,77 @@ def prepare(pattern_ref: str, *, deployment: str | None, sets: list[str], values
     return Prepared(pattern, params, env, config, build_graph(config))
 
 
-def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool) -> Plan:
+#: From this many resources of one type on, a provider that can list them (read_many) is asked to.
+LIST_FROM = 5
+
+
+def _read_properties(prep: Prepared, recorded: dict[str, Any]) -> dict[str, dict]:
+    """What to read each resource with: a recorded resource by the properties its last apply resolved
+    (that is where it lives); an unrecorded one by its desired properties with refs resolved from the
+    recorded resources' last known values; one whose refs cannot be resolved yet is not read at all
+    (what it refers to does not exist yet, so neither can it)."""
+    from gcpkit.planning.refs import resolve
+
+    def lookup(name: str, path: str) -> Any:
+        from gcpkit.planning.refs import get_path
+
+        return get_path(recorded[name].live or {}, path)
+
+    props: dict[str, dict] = {}
+    for spec in prep.config.resources:
+        record = recorded.get(spec.name)
+        if record is not None and (record.properties or {}).get("resolved") is not None:
+            props[spec.name] = record.properties["resolved"]
+            continue
+        try:
+            props[spec.name] = resolve(spec.properties, lookup)
+        except KeyError:
+            continue
+    return props
+
+
+def _read_live(prep: Prepared, ctx: Ctx, names: list[str], parallelism: int,
+               props: dict[str, dict]) -> dict[str, Any]:
+    """name -> Live, or the exception its read raised. Many resources of one type are listed (one paged
+    list per scope instead of a get each); the rest are read one by one in a small pool. Either way a
+    plan of 1,000 live resources is bound by a few round trips, not by their number."""
+    from gcpkit.providers.registry import provider_for
+
+    out: dict[str, Any] = {}
+    by_type: dict[str, list[str]] = {}
+    for name in names:
+        by_type.setdefault(prep.config.get(name).type, []).append(name)
+    for type_name, group in by_type.items():
+        read_many = getattr(provider_for(type_name), "read_many", None)
+        if read_many is None or len(group) < LIST_FROM:
+            continue
+        try:
+            out.update(read_many(ctx, [(n, props[n]) for n in group]))
+        except Exception:  # noqa: BLE001 - the one-by-one reads below give each resource its own answer
+            pass
+    names = [n for n in names if n not in out]
+
+    def read(name: str) -> Any:
+        spec = prep.config.get(name)
+        try:
+            return provider_for(spec.type).read(ctx, name, props[name])
+        except Exception as exc:  # noqa: BLE001 - handed back and raised in plan order by the caller
+            return exc
+
+    if len(names) <= 1 or parallelism <= 1:
+        out.update((name, read(name)) for name in names)
+        return out
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(parallelism, len(names)), thread_name_prefix="gcpkit-plan") as pool:
+        out.update(zip(names, pool.map(read, names)))
+    return out
+
+
+def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool, read_parallelism: int = 16) -> Plan:
     """Decide each resource's action. `read_all` reads even resources the state does not know
-    (`gcpkit plan` does, for an exact picture; `up` relies on create answering 409 instead)."""
+    (`gcpkit plan` does, for an exact picture; `up` relies on create answering 409 instead).
+    Live reads run `read_parallelism` at a time."""
     from gcpkit.providers.registry import provider_for
 
     deployment = prep.env["deployment"]
@@ -80,24 +148,34 @@ def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool) -> Plan:
     steps: dict[str, Step] = {}
     from graphlib import TopologicalSorter
 
-    for name in TopologicalSorter(prep.graph).static_order():
+    names = list(TopologicalSorter(prep.graph).static_order())
+    props = _read_properties(prep, recorded)
+    to_read = [n for n in names if (read_all or n in recorded or n in pending) and n in props]
+    reads = _read_live(prep, ctx, to_read, read_parallelism, props)
+    for name in names:
         spec = prep.config.get(name)
         step = Step(name, spec.type, CREATE, spec.properties, set(prep.graph[name]))
         record = recorded.get(name)
         intent = pending.get(name)
         if intent is not None and intent.action == "create":
             step.request_id = (intent.payload or {}).get("request_id")
-        if record is None and intent is None and not read_all:
+        if name not in reads:
             steps[name] = step
             continue
         provider = provider_for(spec.type)
         try:
-            step.live = provider.read(ctx, name, spec.properties)
+            live = reads[name]
+            if isinstance(live, BaseException):
+                raise live
+            step.live = live
         except NotFound:
             step.note = "recorded but missing; will be recreated" if record else ""
             steps[name] = step
             continue
         owner = provider.owner(step.live)
+        if record is None and getattr(provider, "external", False) and intent is None:
+            steps[name] = step  # an action on something not ours (e.g. stop the source VM): always run it
+            continue
         if record is None:
             if not is_ours(provider, step.live, deployment):
                 raise LockedError(

@@ -18,6 +18,7 @@ class ComputeKind:
     has_labels: bool  # the API has a labels field (else gcpkit marks the description)
     full_update: str | None = None  # "patch" or "update" when every field can change in place
     setters: dict[str, str] = field(default_factory=dict)  # top-level field -> in-place setter
+    labels_after_insert: bool = False  # the insert ignores labels (GCP's recordings show it): setLabels after
 
 
 KINDS: dict[str, ComputeKind] = {
@@ -61,6 +62,6 @@ KINDS: dict[str, ComputeKind] = {
                     "target_http_proxy_resource", "target_http_proxy", "global", "targetHttpProxies", False),
         ComputeKind("compute.v1.globalForwardingRule", "GlobalForwardingRulesClient", "ForwardingRule",
                     "forwarding_rule_resource", "forwarding_rule", "global", "forwardingRules", True,
-                    setters={"labels": "set_labels"}),
+                    setters={"labels": "set_labels"}, labels_after_insert=True),
     ]
 }

@@ -21,12 +21,13 @@ class OperationError(OperationFailed):
         self.code = code
 
 
-def call(fn: Callable[[], Any], deadline_s: float = 300.0) -> Any:
-    """Run one API call, retrying what is transient, and turn Google's errors into gcpkit's."""
+def call(fn: Callable[[], Any], deadline_s: float = 300.0, *, governor: Any = None) -> Any:
+    """Run one API call, retrying what is transient, and turn Google's errors into gcpkit's.
+    Mutating calls pass their target's `governor` (Target.governor()): it paces them once throttled."""
     from gcpkit.execution.retry import call_with_retry
 
     try:
-        return call_with_retry(fn, deadline_s=deadline_s)
+        return call_with_retry(fn, deadline_s=deadline_s, governor=governor)
     except Exception as exc:  # noqa: BLE001 - translated or re-raised below
         raise translate(exc) from exc
 

@@ -42,12 +42,19 @@ def translate(exc: Exception) -> Exception:
     return OperationFailed(f"HTTP {status}: {message}")
 
 
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
 def execute(request: Any, deadline_s: float = 300.0) -> Any:
-    """Execute a googleapiclient request, retrying what is transient."""
+    """Execute a googleapiclient request, retrying what is transient. A mutating request is paced by
+    its target's governor (set on the client's http by Target.discovery) once the API throttles."""
     from gcpkit.execution.retry import call_with_retry
 
+    governor = None
+    if getattr(request, "method", "GET") in MUTATING:
+        governor = getattr(getattr(request, "http", None), "gcpkit_governor", None)
     try:
-        return call_with_retry(request.execute, deadline_s=deadline_s)
+        return call_with_retry(request.execute, deadline_s=deadline_s, governor=governor)
     except Exception as exc:  # noqa: BLE001 - translated, or re-raised as it is
         raise translate(exc) from exc
 
@@ -56,7 +63,8 @@ def poll(fetch: Callable[[], dict], done: Callable[[dict], bool], *, deadline_s:
          what: str, first_s: float = 0.05, cap_s: float = 5.0) -> dict:
     """Adaptive polling: start fast (most emulated and many real operations finish quickly), back off
     geometrically to `cap_s`, give up at the deadline with a message saying how to pick it up again."""
-    deadline = time.monotonic() + deadline_s
+    start = time.monotonic()
+    deadline = start + deadline_s
     delay = first_s
     while True:
         result = fetch()
@@ -66,7 +74,9 @@ def poll(fetch: Callable[[], dict], done: Callable[[dict], bool], *, deadline_s:
             raise OperationFailed(f"{what} not finished after {deadline_s:.0f}s",
                                   hint="it may still finish; run the command again to pick it up")
         time.sleep(delay)
-        delay = min(delay * 1.6, cap_s)
+        # Never wait longer than a tenth of the time spent so far: the overshoot past the end of the
+        # operation stays under ~10%, whether it takes a second (emulator) or five minutes (Cloud SQL).
+        delay = min(delay * 1.6, cap_s, max(first_s, 0.1 * (time.monotonic() - start)))
 
 
 def _document(api: str, version: str) -> dict:

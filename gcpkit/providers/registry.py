@@ -21,6 +21,15 @@ def _lazy(module: str, cls: str) -> Callable[[], Any]:
 
 FACTORIES: dict[str, Callable[[], Any]] = {
     **{t: _compute(t) for t in KINDS},
+    "sqladmin.v1.instance": _lazy("gcpkit.providers.sql", "SqlInstanceProvider"),
+    "sqladmin.v1.database": _lazy("gcpkit.providers.sql", "SqlDatabaseProvider"),
+    "sqladmin.v1.user": _lazy("gcpkit.providers.sql", "SqlUserProvider"),
+    "iam.v1.serviceAccount": _lazy("gcpkit.providers.iam", "ServiceAccountProvider"),
+    "gcpkit.v1.projectIamMember": _lazy("gcpkit.providers.iam", "ProjectGrantProvider"),
+    "gcpkit.v1.bucketIamMember": _lazy("gcpkit.providers.iam", "BucketGrantProvider"),
+    "gcpkit.v1.secretIamMember": _lazy("gcpkit.providers.iam", "SecretGrantProvider"),
+    "secretmanager.v1.secret": _lazy("gcpkit.providers.secrets", "SecretProvider"),
+    "storage.v1.bucket": _lazy("gcpkit.providers.storage", "BucketProvider"),
 }
 
 
@@ -35,3 +44,9 @@ def type_names() -> list[str]:
 @lru_cache(maxsize=None)
 def provider_for(type_name: str) -> Any:
     return FACTORIES[type_name]()
+
+
+register("gcpkit.v1.sourceInstance", "gcpkit.providers.source_instance", "SourceInstanceProvider")
+register("gcpkit.v1.instanceStart", "gcpkit.providers.source_instance", "InstanceStartProvider")
+register("dns.v1.managedZone", "gcpkit.providers.dns", "ManagedZoneProvider")
+register("dns.v1.resourceRecordSet", "gcpkit.providers.dns", "ResourceRecordSetProvider")

@@ -114,6 +114,7 @@ class EmulatorApp:
             raise ApiError(501, "notImplemented", f"Method {method.id} is not implemented by the gcpkit emulator.",
                            with_status=True)
 
+        _check_project_usable(self.ctx.store, api, match.params, query)
         faults = self.ctx.faults
         error, delay, hide = faults.before(api, http_method, method.id, path)
         if delay:
@@ -173,3 +174,17 @@ def _headers(environ: dict) -> dict[str, str]:
     if environ.get("CONTENT_TYPE"):
         out["content-type"] = environ["CONTENT_TYPE"]
     return out
+
+
+def _check_project_usable(store: Any, api: str, path_params: dict, query: list[tuple[str, str]]) -> None:
+    """A project in DELETE_REQUESTED is unreachable through every API but Resource Manager (which can
+    undelete it). Resource Manager owns the project records; this reads them through its pure helper."""
+    if api == "cloudresourcemanager":
+        return
+    project = path_params.get("project") or next((v for k, v in query if k == "project"), None)
+    if not project:
+        return
+    from gcpkit.emulator.resourcemanager.lifecycle import DELETE_REQUESTED, project_state
+
+    if project_state(store, project) == DELETE_REQUESTED:
+        raise ApiError(403, "forbidden", f"Project {project} has been deleted.", status="PERMISSION_DENIED")
