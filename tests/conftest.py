@@ -59,9 +59,14 @@ def make_emulator():
 
 
 def pytest_terminal_summary(terminalreporter):
-    """Show the parity figure even without -s (tests/emulator/test_parity.py fills golden.REPORT)."""
+    """Show the figures tests record (parity, races...) even without -s and under xdist: they travel
+    as `record_property` user properties; golden.REPORT adds the parity details of a local run."""
+    lines = [str(value) for reports in terminalreporter.stats.values() for report in reports
+             for key, value in getattr(report, "user_properties", ()) if key in ("figure", "compute_parity")]
     golden = sys.modules.get("tests.emulator.golden")
-    if golden is not None and golden.REPORT:
-        terminalreporter.section("gcp-golden parity")
-        for line in golden.REPORT:
+    if golden is not None:
+        lines += list(golden.REPORT)
+    if lines:
+        terminalreporter.section("figures")
+        for line in dict.fromkeys(lines):
             terminalreporter.write_line(line)
