@@ -8,20 +8,16 @@ from gcpkit.emulator.core.errors import invalid
 from gcpkit.emulator.core.registry import handler
 
 from . import crud
-from .common import add_ref, coll, resolve, rel_of
+from .common import add_ref, coll, resolve, rel_of, users_of
 from .links import full, parse_ref
 
 COUNTERS = coll("ipcounters")
 
 
 def _render(ctx, out, doc):
-    users = []
     rel = rel_of(doc)
     project = rel.split("/")[1]
-    for c in ("instances", "forwardingRules"):
-        for d in ctx.store.list(coll(c), prefix=f"projects/{project}/"):
-            if rel in d.get("_refs", ()):
-                users.append(d["selfLink"])
+    users = [d["selfLink"] for d in users_of(ctx, rel, ("instances", "forwardingRules"), f"projects/{project}/")]
     if users:
         out["users"] = users
         if "status" in out:

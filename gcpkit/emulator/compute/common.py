@@ -7,6 +7,8 @@ import base64
 import hashlib
 import json
 import re
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
 from gcpkit.emulator.core.errors import ApiError, in_use, invalid, not_found, not_ready
@@ -176,6 +178,36 @@ def add_ref(doc: dict, rel: str) -> None:
     refs = doc.setdefault("_refs", [])
     if rel not in refs:
         refs.append(rel)
+
+
+_listing = threading.local()
+
+
+@contextmanager
+def one_listing():
+    """Within one list call, the users of every listed resource come from a single scan of the user
+    collections (rendering each disk by scanning every instance made a list quadratic)."""
+    _listing.cache = {}
+    try:
+        yield
+    finally:
+        _listing.cache = None
+
+
+def users_of(ctx, rel: str, collections: tuple[str, ...], prefix: str) -> list[dict]:
+    """The documents under `prefix` in `collections` that refer to `rel`, in store order."""
+    cache = getattr(_listing, "cache", None)
+    key = (collections, prefix)
+    index = cache.get(key) if cache is not None else None
+    if index is None:
+        index = {}
+        for c in collections:
+            for d in ctx.store.list(coll(c), prefix=prefix):
+                for ref in d.get("_refs", ()):
+                    index.setdefault(ref, []).append(d)
+        if cache is not None:
+            cache[key] = index
+    return index.get(rel, [])
 
 
 def find_user(ctx, rel: str, collections: tuple[str, ...]) -> dict | None:

@@ -7,7 +7,7 @@ from typing import Callable
 
 from gcpkit.emulator.core.errors import already_exists, condition_not_met
 
-from . import operations
+from . import common, operations
 from .common import (base_doc, begin, check_labels, check_name, check_not_in_use, coll, fingerprint, must_get,
                      render as render_doc, resource_fingerprint)
 from .links import key
@@ -150,7 +150,8 @@ def list_(ctx, req, spec: Spec, items: list[dict] | None = None) -> dict:
     project, zone, region = begin(ctx, req)
     prefix = rel_for(spec, project, zone, region, "")
     docs = ctx.store.list(spec.store, prefix=prefix) if items is None else items
-    out = [show(ctx, spec, d) for d in docs]
+    with common.one_listing():
+        out = [show(ctx, spec, d) for d in docs]
     return list_response(req, out, spec.list_kind or spec.kind + "List", prefix.rstrip("/"))
 
 

@@ -7,15 +7,14 @@ from gcpkit.emulator.core.registry import handler
 
 from . import catalog, crud
 from .catalog_api import check_disk_type
-from .common import coll, rel_of, resolve
+from .common import coll, rel_of, resolve, users_of
 from .links import full, parse_ref
 
 
 def _render(ctx, out, doc):
     rel = rel_of(doc)
     project = rel.split("/")[1]
-    users = [d["selfLink"] for d in ctx.store.list(coll("instances"), prefix=f"projects/{project}/zones/")
-             if rel in d.get("_refs", ())]
+    users = [d["selfLink"] for d in users_of(ctx, rel, ("instances",), f"projects/{project}/zones/")]
     if users:
         out["users"] = users
     return out
