@@ -135,8 +135,9 @@ def report(outcome, resume: str, deployment: str, c: Common) -> None:
         skipped = f"; {len(outcome.skipped)} dependent resource(s) skipped" if outcome.skipped else ""
         raise OperationFailed(
             f"{len(outcome.failed)} resource(s) failed{skipped}; {len(outcome.succeeded)} done and recorded",
-            hint=f"fix the cause above and run `{resume}` again to resume, "
-                 f"or `gcpkit destroy deployment {deployment}` to remove what exists")
+            hint=f"fix the cause above and run `{resume}` again to resume"
+                 + ("" if resume.startswith("gcpkit destroy") else
+                    f", or `gcpkit destroy deployment {deployment}` to remove what exists"))
     if outcome.outputs and not c.json:
         console.err.print(console.table("Outputs", ["name", "value"],
                                         [[k, v] for k, v in outcome.outputs.items()]))
