@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 from urllib.parse import urlsplit
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
@@ -231,3 +232,32 @@ def shape_differences(recorded: object, got: object) -> list[str]:
                 isinstance(recorded[key], (int, float)) and isinstance(got[key], (int, float))):
             diffs.append(f"type of '{key}' {type(recorded[key]).__name__} != {type(got[key]).__name__}")
     return diffs
+
+
+def json_shape(value: object, skip: Callable[[dict, str], bool] | None = None) -> object:
+    """Keys and JSON types, recursively; a list is the union of its items' shapes. `skip(doc, key)`
+    leaves out keys whose presence is volatile (e.g. an operation's timing)."""
+    if isinstance(value, dict):
+        return {k: json_shape(v, skip) for k, v in sorted(value.items()) if not (skip and skip(value, k))}
+    if isinstance(value, list):
+        merged: dict = {}
+        kinds = set()
+        for item in value:
+            s = json_shape(item, skip)
+            if isinstance(s, dict):
+                merged.update(s)
+            else:
+                kinds.add(s if isinstance(s, str) else json.dumps(s))
+        return [merged] if merged else sorted(kinds)
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    return "string" if isinstance(value, str) else "null"
+
+
+def error_view(body: object) -> dict:
+    """The parts of a Google error body that parity compares."""
+    err = body.get("error", {}) if isinstance(body, dict) else {}
+    return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
+            "reasons": [e.get("reason") for e in err.get("errors", [])]}

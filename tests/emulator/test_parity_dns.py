@@ -23,42 +23,15 @@ RECORDINGS = ("dns--dnsmanagedzone.http.log", "dns--dnsrecordset.http.log")
 _DNS_URL = re.compile(r"^https://dns\.googleapis\.com/dns/(v1|v1beta2)/(.*)$")
 
 
-def shape(value):
-    """Keys and JSON types, recursively; a list is the union of its items' shapes."""
-    if isinstance(value, dict):
-        return {k: shape(v) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        merged: dict = {}
-        kinds = set()
-        for item in value:
-            s = shape(item)
-            if isinstance(s, dict):
-                merged.update(s)
-            else:
-                kinds.add(s)
-        return [merged] if merged else sorted(kinds)
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string" if isinstance(value, str) else "null"
-
-
-def error_view(body: dict):
-    err = body.get("error", {})
-    return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
-            "reasons": [e.get("reason") for e in err.get("errors", [])]}
-
-
 def compare(expected_status: int, expected: dict, status: int, got: dict) -> list[str]:
     problems = []
     if status != expected_status:
         problems.append(f"status {status} != {expected_status}")
     if "error" in expected:
-        if error_view(got) != error_view(expected):
-            problems.append(f"error {error_view(got)} != {error_view(expected)}")
-    elif shape(got) != shape(expected):
-        problems.append(f"shape {json.dumps(shape(got))} != {json.dumps(shape(expected))}")
+        if golden.error_view(got) != golden.error_view(expected):
+            problems.append(f"error {golden.error_view(got)} != {golden.error_view(expected)}")
+    elif golden.json_shape(got) != golden.json_shape(expected):
+        problems.append(f"shape {json.dumps(golden.json_shape(got))} != {json.dumps(golden.json_shape(expected))}")
     return problems
 
 
@@ -119,7 +92,7 @@ def test_dns_parity(emulator, capsys):
 
 
 def test_shape_normalisation():
-    assert shape({"b": [{"x": 1}, {"y": "s"}], "a": True}) == {"a": "bool", "b": [{"x": "number", "y": "string"}]}
+    assert golden.json_shape({"b": [{"x": 1}, {"y": "s"}], "a": True}) == {"a": "bool", "b": [{"x": "number", "y": "string"}]}
     assert compare(404, {"error": {"code": 404, "errors": [{"reason": "notFound"}]}}, 404,
                    {"error": {"code": 404, "errors": [{"reason": "notFound"}]}}) == []
     assert compare(200, {"kind": "k", "id": "1"}, 200, {"kind": "k", "id": "1", "extra": 1})  # extra key

@@ -34,42 +34,15 @@ V1 = "type.googleapis.com/google.cloudresourcemanager.v1."
 V3 = "type.googleapis.com/google.cloudresourcemanager.v3."
 
 
-def shape(value):
-    """Keys and JSON types, recursively; a list is the union of its items' shapes."""
-    if isinstance(value, dict):
-        return {k: shape(v) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        merged: dict = {}
-        kinds = set()
-        for item in value:
-            s = shape(item)
-            if isinstance(s, dict):
-                merged.update(s)
-            else:
-                kinds.add(json.dumps(s))
-        return [merged] if merged else sorted(kinds)
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string" if isinstance(value, str) else "null"
-
-
-def error_view(body) -> dict:
-    err = (body or {}).get("error", {}) if isinstance(body, dict) else {}
-    return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
-            "reasons": [e.get("reason") for e in err.get("errors", [])]}
-
-
 def compare(want_status: int, want, status: int, got) -> list[str]:
     problems = []
     if status != want_status:
         problems.append(f"status {status} != {want_status}")
     if isinstance(want, dict) and "error" in want:
-        if error_view(got) != error_view(want):
-            problems.append(f"error {error_view(got)} != {error_view(want)}")
-    elif shape(got) != shape(want or {}):
-        problems.append(f"shape {json.dumps(shape(got))} != {json.dumps(shape(want or {}))}")
+        if golden.error_view(got) != golden.error_view(want):
+            problems.append(f"error {golden.error_view(got)} != {golden.error_view(want)}")
+    elif golden.json_shape(got) != golden.json_shape(want or {}):
+        problems.append(f"shape {json.dumps(golden.json_shape(got))} != {json.dumps(golden.json_shape(want or {}))}")
     return problems
 
 

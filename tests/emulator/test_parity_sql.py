@@ -18,14 +18,21 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
+from tests.emulator import golden
+
+GOLDEN = golden.GOLDEN_DIR
 _STATUS_LINE = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z ]*$")
 _SQL_URL = re.compile(r"^https://sqladmin\.googleapis\.com/sql/v1beta4/(.*)$")
 OPERATION_TIMING_KEYS = {"startTime", "endTime"}
+
+
+def shape(value):
+    """golden.json_shape without a Cloud SQL operation's timing keys (they come and go with its status)."""
+    return golden.json_shape(value, lambda doc, key: doc.get("kind") == "sql#operation"
+                             and key in OPERATION_TIMING_KEYS)
 
 
 @dataclass
@@ -55,28 +62,6 @@ def parse(text: str) -> list[Exchange]:
     return out
 
 
-def shape(value, operation: bool = False):
-    """Keys and JSON types, recursively; a list is the union of its items' shapes."""
-    if isinstance(value, dict):
-        is_op = value.get("kind") == "sql#operation"
-        return {k: shape(v) for k, v in sorted(value.items()) if not (is_op and k in OPERATION_TIMING_KEYS)}
-    if isinstance(value, list):
-        merged: dict = {}
-        kinds = set()
-        for item in value:
-            s = shape(item)
-            if isinstance(s, dict):
-                merged.update(s)
-            else:
-                kinds.add(s)
-        return [merged] if merged else sorted(kinds)
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string" if isinstance(value, str) else "null"
-
-
 def _diff(want, got, path: str = "") -> list[str]:
     """Readable differences between two shapes."""
     if isinstance(want, dict) and isinstance(got, dict):
@@ -96,19 +81,13 @@ def _diff(want, got, path: str = "") -> list[str]:
     return [] if want == got else [f"{path or 'body'}: {json.dumps(got)} != {json.dumps(want)}"]
 
 
-def error_view(body: dict):
-    err = body.get("error", {})
-    return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
-            "reasons": [e.get("reason") for e in err.get("errors", [])]}
-
-
 def compare(expected_status: int, expected: dict, status: int, got: dict) -> list[str]:
     problems = []
     if status != expected_status:
         problems.append(f"status {status} != {expected_status}")
     if "error" in expected:
-        if error_view(got) != error_view(expected):
-            problems.append(f"error {error_view(got)} != {error_view(expected)}")
+        if golden.error_view(got) != golden.error_view(expected):
+            problems.append(f"error {golden.error_view(got)} != {golden.error_view(expected)}")
     else:
         problems += _diff(shape(expected), shape(got))
     return problems

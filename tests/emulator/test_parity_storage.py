@@ -16,11 +16,12 @@ import re
 import urllib.error
 import urllib.request
 import uuid
-from pathlib import Path
 
 import pytest
 
-GOLDEN = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
+from tests.emulator import golden
+
+GOLDEN = golden.GOLDEN_DIR
 _STATUS_LINE = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z ]*$")
 _STORAGE_URL = re.compile(r"^https://storage\.googleapis\.com(/.*)$")
 # (recording, exchange index) -> why the emulator's answer differs from the recorded one
@@ -44,42 +45,15 @@ def parse(text: str) -> list[tuple[str, str, str, int, str]]:
     return out
 
 
-def shape(value):
-    """Keys and JSON types, recursively; a list is the union of its items' shapes."""
-    if isinstance(value, dict):
-        return {k: shape(v) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        merged: dict = {}
-        kinds = set()
-        for item in value:
-            s = shape(item)
-            if isinstance(s, dict):
-                merged.update(s)
-            else:
-                kinds.add(s)
-        return [merged] if merged else sorted(kinds)
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    return "string" if isinstance(value, str) else "null"
-
-
-def error_view(body: dict) -> dict:
-    err = body.get("error", {})
-    return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
-            "reasons": [e.get("reason") for e in err.get("errors", [])]}
-
-
 def compare(expected_status: int, expected, status: int, got) -> list[str]:
     problems = []
     if status != expected_status:
         problems.append(f"status {status} != {expected_status}")
     if isinstance(expected, dict) and "error" in expected:
-        if error_view(got) != error_view(expected):
-            problems.append(f"error {error_view(got)} != {error_view(expected)}")
-    elif shape(got) != shape(expected):
-        problems.append(f"shape {json.dumps(shape(got))} != {json.dumps(shape(expected))}")
+        if golden.error_view(got) != golden.error_view(expected):
+            problems.append(f"error {golden.error_view(got)} != {golden.error_view(expected)}")
+    elif golden.json_shape(got) != golden.json_shape(expected):
+        problems.append(f"shape {json.dumps(golden.json_shape(got))} != {json.dumps(golden.json_shape(expected))}")
     return problems
 
 
@@ -145,7 +119,7 @@ def test_storage_parity(emulator, capsys):
 
 
 def test_shape_normalisation():
-    assert shape({"b": [{"x": 1}, {"y": "s"}], "a": True}) == {"a": "bool", "b": [{"x": "number", "y": "string"}]}
+    assert golden.json_shape({"b": [{"x": 1}, {"y": "s"}], "a": True}) == {"a": "bool", "b": [{"x": "number", "y": "string"}]}
     assert compare(404, {"error": {"code": 404, "message": "m", "errors": [{"reason": "notFound"}]}}, 404,
                    {"error": {"code": 404, "message": "m", "errors": [{"reason": "notFound"}]}}) == []
     assert compare(200, {"kind": "k"}, 200, {"kind": "k", "extra": 1})
