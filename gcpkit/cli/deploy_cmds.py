@@ -165,15 +165,14 @@ def destroy_deployment(name: str, yes: YesOpt = False, break_lock: BreakLockOpt 
     c = Common(project, None, None, emulator, endpoints, parallelism, output, verbose, state)
     if not dry_run:
         _require_yes_without_terminal(yes)
-    from gcpkit.cli.info_cmds import _open_state
+    from gcpkit.cli.info_cmds import _open_state, unknown_deployment
 
     probe = _open_state(state)
     record = probe.get_deployment(name)
     resources = probe.resources(name)
     if record is None and not resources and not probe.pending_intents(name):
-        known = ", ".join(d.name for d in probe.list_deployments()) or "none"
-        raise BadInput(f"no deployment named {name!r} in the state (known: {known})",
-                       hint="`gcpkit orphans --project PROJECT` finds labelled resources no state knows")
+        raise unknown_deployment(probe, name,
+                                 hint="`gcpkit orphans --project PROJECT` finds labelled resources no state knows")
     env = dict(record.env) if record else {}
     project_id = c.project or env.get("project") or resolve_project(None)
     env["project"] = project_id

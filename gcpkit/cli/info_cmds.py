@@ -10,7 +10,7 @@ import typer
 from gcpkit import console
 from gcpkit.cli.common import (Common, EmulatorOpt, EndpointsOpt, OutputOpt, OutputFormat, ProjectOpt, RegionOpt,
                                StateOpt, VerboseOpt, ZoneOpt, guarded)
-from gcpkit.cli.deploy_cmds import DeploymentOpt, SetOpt, ValuesOpt, _prepare
+from gcpkit.cli.deploy_cmds import DeploymentOpt, SetOpt, ValuesOpt
 from gcpkit.errors import BadInput
 
 patterns_app = typer.Typer(invoke_without_command=True, help="List the built-in patterns, or show one.")
@@ -70,6 +70,12 @@ def render(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, 
     typer.echo(text, nl=not text.endswith("\n"))
 
 
+def unknown_deployment(store, name: str, hint: str | None = None) -> BadInput:
+    """The one error for a deployment the state does not know, listing those it does."""
+    known = ", ".join(d.name for d in store.list_deployments()) or "none"
+    return BadInput(f"no deployment named {name!r} in the state (known: {known})", hint=hint)
+
+
 def _open_state(path: str | None, *, emulator: bool = False, endpoints: str | None = None,
                 project: str | None = None, stack: ExitStack | None = None):
     """The state store. State in Cloud Storage is reached through the target the flags name (with
@@ -124,8 +130,7 @@ def _live_status(store, deployment: str, c: Common) -> list[dict]:
 
     record = store.get_deployment(deployment)
     if record is None:
-        known = ", ".join(d.name for d in store.list_deployments()) or "none"
-        raise BadInput(f"no deployment named {deployment!r} in the state (known: {known})")
+        raise unknown_deployment(store, deployment)
     env = dict(record.env)
     env["project"] = c.project or record.project
     rows = []
@@ -148,9 +153,8 @@ def outputs(deployment: str, output: OutputOpt = OutputFormat.text, verbose: Ver
     with ExitStack() as stack:
         store = _open_state(state, emulator=emulator, endpoints=endpoints, stack=stack)
         record = store.get_deployment(deployment)
-        known = "" if record else ", ".join(d.name for d in store.list_deployments())
-    if record is None:
-        raise BadInput(f"no deployment named {deployment!r} in the state (known: {known or 'none'})")
+        if record is None:
+            raise unknown_deployment(store, deployment)
     if output == OutputFormat.json:
         console.print_json(record.outputs)
         return

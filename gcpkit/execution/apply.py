@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from gcpkit.errors import OperationFailed
-from gcpkit.planning.plan import ADOPT, CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, Step
+from gcpkit.planning.plan import ADOPT, CREATE, DELETE, NOOP, REPLACE, Plan, Step
 from gcpkit.providers.base import Conflict, Ctx, InUse, Live, NotFound, is_ours
 
 # Fields that an insert's operation already tells (targetLink, targetId): no read needed for them.
@@ -69,7 +69,6 @@ class _Applier:
         if step.action == NOOP:
             return NOOP
         resolved = self.resolve(step.properties)
-        deployment = self.plan.deployment
         if step.action == ADOPT:
             live = step.live
         elif step.action in (CREATE, REPLACE):
