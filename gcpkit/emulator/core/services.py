@@ -52,6 +52,8 @@ SERVICES: dict[str, Service] = {s.key: s for s in [
     Service("sqladmin", "sqladmin.v1.json", "/sqladmin", "gcpkit.emulator.sqladmin"),
     Service("container", "container.v1.json", "/container", "gcpkit.emulator.container"),
     Service("appengine", "appengine.v1.json", "/appengine", "gcpkit.emulator.appengine"),
+    Service("artifactregistry", "artifactregistry.v1.json", "/artifactregistry",
+            "gcpkit.emulator.artifactregistry"),
     Service("cloudresourcemanager", "cloudresourcemanager.v3.json", "/cloudresourcemanager",
             "gcpkit.emulator.resourcemanager"),
     Service("firestore", "firestore.v1.json", "/firestore", "gcpkit.emulator.firestore"),
