@@ -24,6 +24,7 @@ class Exchange:
     body: str  # request body text, "" if none
     status: int
     response: object  # parsed JSON body, or None
+    response_text: str = ""  # the body as recorded, placeholders and all
 
     @property
     def host(self) -> str:
@@ -65,7 +66,7 @@ def parse(path: Path) -> list[Exchange]:
             response = json.loads(text) if text else None
         except ValueError:
             response = text
-        out.append(Exchange(method, url, body, status, response))
+        out.append(Exchange(method, url, body, status, response, text))
     return out
 
 

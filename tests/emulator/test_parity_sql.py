@@ -17,14 +17,12 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
 
 import pytest
 
 from tests.emulator import golden
 
 GOLDEN = golden.GOLDEN_DIR
-_STATUS_LINE = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z ]*$")
 _SQL_URL = re.compile(r"^https://sqladmin\.googleapis\.com/sql/v1beta4/(.*)$")
 OPERATION_TIMING_KEYS = {"startTime", "endTime"}
 
@@ -33,33 +31,6 @@ def shape(value):
     """golden.json_shape without a Cloud SQL operation's timing keys (they come and go with its status)."""
     return golden.json_shape(value, lambda doc, key: doc.get("kind") == "sql#operation"
                              and key in OPERATION_TIMING_KEYS)
-
-
-@dataclass
-class Exchange:
-    method: str
-    url: str
-    body: str
-    status: int
-    response: str
-
-
-def parse(text: str) -> list[Exchange]:
-    out = []
-    for chunk in re.split(r"\n---\n", text):
-        lines = chunk.strip("\n").split("\n")
-        if not lines or " " not in lines[0]:
-            continue
-        method, url = lines[0].split(" ", 1)
-        i = next(i for i in range(1, len(lines)) if _STATUS_LINE.match(lines[i]) and lines[i - 1] == "")
-        request = lines[1:i]
-        blank = request.index("") if "" in request else len(request)
-        body = "\n".join(request[blank + 1:]).strip()
-        response = lines[i + 1:]
-        rblank = response.index("") if "" in response else len(response)
-        out.append(Exchange(method, url, body, int(_STATUS_LINE.match(lines[i]).group(1)),
-                            "\n".join(response[rblank + 1:]).strip()))
-    return out
 
 
 def _diff(want, got, path: str = "") -> list[str]:
@@ -104,7 +75,7 @@ def _call(method: str, url: str, data: bytes | None) -> tuple[int, dict]:
     return status, (json.loads(raw) if raw.strip() else {})
 
 
-def replay(base: str, exchanges: list[Exchange], values: dict[str, str]) -> tuple[int, int, list[str]]:
+def replay(base: str, exchanges: list[golden.Exchange], values: dict[str, str]) -> tuple[int, int, list[str]]:
     matching, total, mismatches = 0, 0, []
 
     def fill(text: str) -> str:
@@ -118,7 +89,7 @@ def replay(base: str, exchanges: list[Exchange], values: dict[str, str]) -> tupl
             continue
         total += 1
         url = f"{base}/sqladmin/v1/{fill(m.group(1))}"
-        expected = json.loads(fill(ex.response)) if ex.response else {}
+        expected = json.loads(fill(ex.response_text)) if ex.response_text else {}
         if ex.method == "GET" and "/operations/" in url and expected.get("status") == "DONE":
             deadline = time.monotonic() + 30
             while _call("GET", url, None)[1].get("status") != "DONE" and time.monotonic() < deadline:
@@ -141,7 +112,7 @@ def test_sql_parity(emulator, capsys):
     for path in sorted(GOLDEN.glob("sql--*.http.log")):
         values = {"projectId": f"parity-{uuid.uuid4().hex[:8]}", "uniqueId": uuid.uuid4().hex[:8],
                   "operationID": "unknown", "projectNumber": "123456789012"}
-        m, t, problems = replay(emulator.url, parse(path.read_text()), values)
+        m, t, problems = replay(emulator.url, golden.parse(path), values)
         matching, total = matching + m, total + t
         mismatches += [f"{path.name} {p}" for p in problems]
     if total == 0:

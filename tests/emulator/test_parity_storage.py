@@ -22,27 +22,9 @@ import pytest
 from tests.emulator import golden
 
 GOLDEN = golden.GOLDEN_DIR
-_STATUS_LINE = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z ]*$")
 _STORAGE_URL = re.compile(r"^https://storage\.googleapis\.com(/.*)$")
 # (recording, exchange index) -> why the emulator's answer differs from the recorded one
 KNOWN = {("storage--storagebucketbasic.http.log", 5): "prefixes of folders created outside the recorded traffic"}
-
-
-def parse(text: str) -> list[tuple[str, str, str, int, str]]:
-    """(method, url, request body, status, response body) per exchange."""
-    out = []
-    for chunk in re.split(r"\n---\n", text):
-        lines = chunk.strip("\n").split("\n")
-        method, url = lines[0].split(" ", 1)
-        i = next(i for i in range(1, len(lines)) if _STATUS_LINE.match(lines[i]) and lines[i - 1] == "")
-        request = lines[1:i]
-        blank = request.index("") if "" in request else len(request)
-        body = "\n".join(request[blank + 1:]).strip()
-        response = lines[i + 1:]
-        rblank = response.index("") if "" in response else len(response)
-        out.append((method, url, body, int(_STATUS_LINE.match(lines[i]).group(1)),
-                    "\n".join(response[rblank + 1:]).strip()))
-    return out
 
 
 def compare(expected_status: int, expected, status: int, got) -> list[str]:
@@ -57,7 +39,7 @@ def compare(expected_status: int, expected, status: int, got) -> list[str]:
     return problems
 
 
-def replay(base: str, name: str, text: str) -> tuple[int, int, list[str], list[str]]:
+def replay(base: str, name: str, exchanges: list[golden.Exchange]) -> tuple[int, int, list[str], list[str]]:
     """(matching, total, unexpected mismatches, known divergences seen)."""
     values = {"projectId": f"parity-{uuid.uuid4().hex[:8]}", "uniqueId": uuid.uuid4().hex[:8],
               "projectNumber": "123456789012", "kccVersion": "0.0.0"}
@@ -69,7 +51,8 @@ def replay(base: str, name: str, text: str) -> tuple[int, int, list[str], list[s
 
     matching = total = 0
     unexpected, known = [], []
-    for n, (method, url, body, want_status, want_text) in enumerate(parse(text)):
+    for n, ex in enumerate(exchanges):
+        method, url, body, want_status, want_text = ex.method, ex.url, ex.body, ex.status, ex.response_text
         m = _STORAGE_URL.match(url)
         if not m:
             continue
@@ -101,7 +84,7 @@ def test_storage_parity(emulator, capsys):
     unexpected: list[str] = []
     known: list[str] = []
     for path in sorted(GOLDEN.glob("storage--*.http.log")):
-        m, t, u, k = replay(emulator.url, path.name, path.read_text(encoding="utf-8"))
+        m, t, u, k = replay(emulator.url, path.name, golden.parse(path))
         matching, total = matching + m, total + t
         unexpected += [f"{path.name} {p}" for p in u]
         known += [f"{path.name} {p}" for p in k]
