@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from gcpkit.emulator.core.errors import already_exists, condition_not_met
+from gcpkit.emulator.core.registry import handler
 
 from . import common, operations
 from .common import (base_doc, begin, check_labels, check_name, check_not_in_use, coll, fingerprint, must_get,
@@ -251,3 +252,34 @@ def set_labels(ctx, req, spec: Spec, *, immediate: bool = True, bare: bool = Fal
     # GCP answers setLabels with an operation that is already DONE (see the recordings)
     return mutate(ctx, req, spec, "setLabels", change, name=req.params.get("resource"),
                   duration=0.0 if immediate else None, bare=bare)
+
+
+def register(prefix: str, spec: Spec, build, *, with_update: bool = True, with_patch: bool = True) -> None:
+    """Register the standard verbs of a collection: compute.PREFIX.insert, get, list, delete, and (unless
+    turned off, for collections with their own) update (a replace) and patch."""
+
+    @handler(f"compute.{prefix}.insert")
+    def _insert(ctx, req):
+        return insert(ctx, req, spec, build)
+
+    @handler(f"compute.{prefix}.get")
+    def _get(ctx, req):
+        return get(ctx, req, spec)
+
+    @handler(f"compute.{prefix}.list")
+    def _list(ctx, req):
+        return list_(ctx, req, spec)
+
+    @handler(f"compute.{prefix}.delete")
+    def _delete(ctx, req):
+        return delete(ctx, req, spec)
+
+    if with_update:
+        @handler(f"compute.{prefix}.update")
+        def _update(ctx, req):
+            return patch(ctx, req, spec, build, replace=True)
+
+    if with_patch:
+        @handler(f"compute.{prefix}.patch")
+        def _patch(ctx, req):
+            return patch(ctx, req, spec, build)

@@ -34,34 +34,6 @@ _HC_TYPES = {"HTTP": ("httpHealthCheck", 80), "HTTPS": ("httpsHealthCheck", 443)
              "TCP": ("tcpHealthCheck", 80), "SSL": ("sslHealthCheck", 443), "GRPC": ("grpcHealthCheck", None)}
 
 
-def _std(verbs_prefix: str, spec: crud.Spec, build, *, update=True, patch=True):
-    @handler(f"compute.{verbs_prefix}.insert")
-    def _insert(ctx, req):
-        return crud.insert(ctx, req, spec, build)
-
-    @handler(f"compute.{verbs_prefix}.get")
-    def _get(ctx, req):
-        return crud.get(ctx, req, spec)
-
-    @handler(f"compute.{verbs_prefix}.list")
-    def _list(ctx, req):
-        return crud.list_(ctx, req, spec)
-
-    @handler(f"compute.{verbs_prefix}.delete")
-    def _delete(ctx, req):
-        return crud.delete(ctx, req, spec)
-
-    if update:
-        @handler(f"compute.{verbs_prefix}.update")
-        def _update(ctx, req):
-            return crud.patch(ctx, req, spec, build, replace=True)
-
-    if patch:
-        @handler(f"compute.{verbs_prefix}.patch")
-        def _patch(ctx, req):
-            return crud.patch(ctx, req, spec, build)
-
-
 # ---- health checks ---------------------------------------------------------------------------------
 
 def _build_hc(ctx, doc, project, zone, region):
@@ -89,7 +61,7 @@ def _build_hc(ctx, doc, project, zone, region):
                       f"TimeoutSec should be less than checkIntervalSec.")
 
 
-_std("healthChecks", HEALTH_CHECKS, _build_hc)
+crud.register("healthChecks", HEALTH_CHECKS, _build_hc)
 
 # legacy HTTP health checks (still referenced by older backend services)
 HTTP_HEALTH_CHECKS = crud.Spec("httpHealthChecks", "compute#httpHealthCheck", "global", "http_health_check",
@@ -102,7 +74,7 @@ def _build_http_hc(ctx, doc, project, zone, region):
         doc.setdefault(k, v)
 
 
-_std("httpHealthChecks", HTTP_HEALTH_CHECKS, _build_http_hc)
+crud.register("httpHealthChecks", HTTP_HEALTH_CHECKS, _build_http_hc)
 
 # backend buckets (a Cloud Storage bucket behind a URL map)
 BACKEND_BUCKETS = crud.Spec("backendBuckets", "compute#backendBucket", "global", "backend_bucket", "backendBucket",
@@ -115,7 +87,7 @@ def _build_bucket(ctx, doc, project, zone, region):
     # enableCdn is shown only when the request set it (recordings)
 
 
-_std("backendBuckets", BACKEND_BUCKETS, _build_bucket)
+crud.register("backendBuckets", BACKEND_BUCKETS, _build_bucket)
 
 
 # ---- backend services ------------------------------------------------------------------------------
@@ -164,7 +136,7 @@ def _build_bs(ctx, doc, project, zone, region):
             del doc[key]  # GCP does not echo an empty list (recordings)
 
 
-_std("backendServices", BACKEND_SERVICES, _build_bs)
+crud.register("backendServices", BACKEND_SERVICES, _build_bs)
 
 
 # ---- url maps ---------------------------------------------------------------------------------------
@@ -207,7 +179,7 @@ def _build_um(ctx, doc, project, zone, region):
                           f"'{hr.get('pathMatcher', '')}'. The path matcher is not found in the URL map.")
 
 
-_std("urlMaps", URL_MAPS, _build_um)
+crud.register("urlMaps", URL_MAPS, _build_um)
 
 
 # ---- target HTTP proxies ---------------------------------------------------------------------------------
@@ -221,7 +193,7 @@ def _build_proxy(ctx, doc, project, zone, region):
     doc["urlMap"] = full(rel)
 
 
-_std("targetHttpProxies", PROXIES, _build_proxy, update=False)
+crud.register("targetHttpProxies", PROXIES, _build_proxy, with_update=False)
 
 
 @handler("compute.targetHttpProxies.setUrlMap")
@@ -284,7 +256,7 @@ def _build_fr_insert(ctx, doc, project, zone, region):
     _build_fr(ctx, doc, project, zone, region)
 
 
-_std("globalForwardingRules", FORWARDING_RULES, _build_fr_insert, update=False, patch=False)
+crud.register("globalForwardingRules", FORWARDING_RULES, _build_fr_insert, with_update=False, with_patch=False)
 
 
 @handler("compute.globalForwardingRules.patch")

@@ -596,21 +596,7 @@ def _validate_autoscaler(ctx, doc, project, zone, region):
 
 
 def _register_autoscalers(prefix: str, spec: crud.Spec) -> None:
-    @handler(f"compute.{prefix}.insert")
-    def insert(ctx, req):
-        return crud.insert(ctx, req, spec, _validate_autoscaler)
-
-    @handler(f"compute.{prefix}.get")
-    def get(ctx, req):
-        return crud.get(ctx, req, spec)
-
-    @handler(f"compute.{prefix}.list")
-    def list_(ctx, req):
-        return crud.list_(ctx, req, spec)
-
-    @handler(f"compute.{prefix}.delete")
-    def delete(ctx, req):
-        return crud.delete(ctx, req, spec)
+    crud.register(prefix, spec, _validate_autoscaler, with_update=False, with_patch=False)
 
     def change(ctx, req, replace: bool):
         name = req.params.get("autoscaler") or (req.body or {}).get("name")
