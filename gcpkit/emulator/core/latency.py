@@ -39,9 +39,29 @@ PROFILE: dict[tuple[str, str], dict[str, float]] = {
     # Cloud SQL: a real instance takes minutes; user and database creation is answered DONE at once.
     ("sqladmin", "instances"): {"insert": 300.0, "delete": 60.0, "update": 90.0, "patch": 60.0, "*": 60.0},
     ("sqladmin", "databases"): {"*": 5.0},
+    # App Engine: creating the application takes about half a minute, deploying a version a minute or
+    # more (files copied, instances started); traffic moves and deletes take seconds.
+    ("appengine", "apps"): {"create": 30.0, "*": 5.0},
+    ("appengine", "versions"): {"create": 90.0, "delete": 10.0, "*": 5.0},
+    ("appengine", "services"): {"patch": 10.0, "delete": 30.0, "*": 5.0},
     # Cloud DNS: the recordings show changes already done in the create response, or nearly.
     ("dns", "changes"): {"*": 1.0},
     ("dns", "managedZones"): {"*": 1.0},
+    # GKE: a cluster takes several minutes to create and 2-3 to delete; node pools a minute or two.
+    ("container", "clusters"): {"create": 330.0, "delete": 160.0, "update": 60.0, "setResourceLabels": 5.0,
+                                "*": 30.0},
+    ("container", "nodePools"): {"create": 90.0, "delete": 120.0, "update": 60.0, "setAutoscaling": 10.0,
+                                 "setSize": 60.0, "*": 30.0},
+    # Firestore databases and Artifact Registry repositories: seconds.
+    ("firestore", "databases"): {"create": 10.0, "delete": 5.0, "patch": 3.0, "*": 3.0},
+    ("artifactregistry", "repositories"): {"create": 2.0, "delete": 3.0, "*": 1.0},
+    # Kubernetes in a GKE cluster: a pod is ready some seconds after creation (image pull, start, readiness
+    # probe); a LoadBalancer Service gets its IP in under a minute, an Ingress's load balancer takes longer;
+    # deleting either waits for the load balancer's release, a namespace for its contents.
+    ("kubernetes", "pods"): {"ready": 8.0},
+    ("kubernetes", "services"): {"loadBalancer": 45.0, "delete": 30.0},
+    ("kubernetes", "ingresses"): {"loadBalancer": 90.0, "delete": 60.0},
+    ("kubernetes", "namespaces"): {"delete": 10.0},
 }
 
 

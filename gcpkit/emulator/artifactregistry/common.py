@@ -1,0 +1,48 @@
+"""What the Artifact Registry handlers share: store collections, gRPC-style errors in Artifact
+Registry's wording, names and time."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from gcpkit.emulator.core.errors import ApiError
+
+API = "artifactregistry"
+V1 = "type.googleapis.com/google.devtools.artifactregistry.v1."
+REPOSITORIES = "artifactregistry/repositories"  # key: project/location/repository
+OPERATIONS = "artifactregistry/operations"  # key: project/location/operation
+
+
+class RegistryError(ApiError):
+    """{"error": {"code", "message", "status"}}: Artifact Registry is a gRPC-first API."""
+
+    def __init__(self, code: int, status: str, message: str):
+        super().__init__(code, status.lower(), message, status=status)
+
+    def to_body(self) -> dict:
+        body = super().to_body()
+        body["error"].pop("errors", None)
+        return body
+
+
+def invalid(message: str) -> RegistryError:
+    return RegistryError(400, "INVALID_ARGUMENT", message)
+
+
+def not_found() -> RegistryError:
+    return RegistryError(404, "NOT_FOUND", "Requested entity was not found.")
+
+
+def already_exists() -> RegistryError:
+    return RegistryError(409, "ALREADY_EXISTS", "the repository already exists")
+
+
+def split(name: str, kinds: tuple[str, ...]) -> list[str]:
+    parts = name.split("/")
+    if len(parts) != 2 * len(kinds) or tuple(parts[0::2]) != kinds or not all(parts[1::2]):
+        raise invalid(f"Invalid resource name: {name!r}.")
+    return parts[1::2]
+
+
+def fmt_time(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
