@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from gcpkit.errors import OperationFailed
+from gcpkit.errors import OperationFailed, access_denied
 from gcpkit.providers.base import Conflict, InUse, NotFound
 
 IN_USE_REASON = "resourceInUseByAnotherResource"
@@ -41,6 +41,8 @@ def translate(exc: Exception) -> Exception:
         return Conflict(message)
     if code == 400 and IN_USE_REASON in _reasons(exc):
         return InUse(message, user=_in_use_user(message))
+    if code in (401, 403) and (denied := access_denied(code, message, _reasons(exc))) is not None:
+        return denied
     if isinstance(code, int):
         return OperationFailed(f"HTTP {code}: {message}")
     return exc

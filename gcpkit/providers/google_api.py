@@ -7,7 +7,7 @@ import json
 import time
 from typing import Any, Callable
 
-from gcpkit.errors import OperationFailed
+from gcpkit.errors import OperationFailed, access_denied
 from gcpkit.providers.base import Conflict, InUse, NotFound
 
 
@@ -39,6 +39,8 @@ def translate(exc: Exception) -> Exception:
         return Conflict(message)
     if status == 400 and any(r in ("resourceInUseByAnotherResource", "containerNotEmpty") for r in error_reasons(exc)):
         return InUse(message)
+    if status in (401, 403) and (denied := access_denied(status, message, error_reasons(exc))) is not None:
+        return denied
     return OperationFailed(f"HTTP {status}: {message}")
 
 

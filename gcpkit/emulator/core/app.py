@@ -24,6 +24,7 @@ from gcpkit.emulator.core.requestlog import RequestLog
 from gcpkit.emulator.core.router import Router
 
 ADMIN_PREFIX = "/_emulator/"
+KUBERNETES_PREFIX = "/kubernetes/"  # gcpkit.emulator.kubernetes.PREFIX
 _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 304: "Not Modified", 308: "Permanent Redirect",
             400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 409: "Conflict",
             412: "Precondition Failed", 416: "Requested Range Not Satisfiable", 429: "Too Many Requests",
@@ -35,8 +36,9 @@ _SERVER = ("Server", "gcpkit-emulator")
 
 class EmulatorApp:
     def __init__(self, ctx: Context, router: Router, log: RequestLog, strict: bool,
-                 admin: Callable[[str, str], tuple[int, dict]]):
+                 admin: Callable[[str, str], tuple[int, dict]], auth: Any = None):
         self.ctx = ctx
+        self.auth = auth  # gcpkit.emulator.core.auth.Auth when the emulator requires authentication
         self.router = router
         self.log = log
         self.strict = strict
@@ -52,14 +54,23 @@ class EmulatorApp:
             path = environ.get("PATH_INFO") or "/"
         query = parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True)
         seen = {"api": "", "method_id": None}  # filled in as routing learns them, for the request log
+        extra_headers: list = []
         try:
-            if path.startswith(ADMIN_PREFIX):
+            if self.auth is not None and self.auth.serves(path):  # /token, /_emulator/keys
+                seen["api"], seen["method_id"] = _auth_route(path)
+                status, body = self.auth.serve(http_method, path, _read_body(environ), environ.get("HTTP_HOST", ""))
+            elif path.startswith(ADMIN_PREFIX):
                 seen["api"] = "_emulator"
                 status, body = self.admin(http_method, path[len(ADMIN_PREFIX):])
+            elif path.startswith(KUBERNETES_PREFIX):  # each emulated GKE cluster's Kubernetes API (own routing)
+                from gcpkit.emulator.kubernetes.handler import handle
+
+                status, body = handle(self.ctx, self.auth, environ, http_method, path, query, _read_body(environ), seen)
             else:
                 status, body = self._api_call(environ, http_method, path, query, seen)
         except ApiError as e:
             status, body = e.code, e.to_body()
+            extra_headers = getattr(e, "headers", [])  # 401's WWW-Authenticate
         except Exception:  # a bug in a handler or in the core: answer like Google's backend would
             traceback.print_exc(file=sys.stderr)
             status, body = 500, ApiError(500, "backendError", "Internal error in the gcpkit emulator "
@@ -81,7 +92,7 @@ class EmulatorApp:
                     if name == "prettyPrint":
                         pretty = value.lower() in ("true", "1")
                 payload = json.dumps(body, indent=2 if pretty else None).encode()
-            headers = [_JSON_TYPE, ("Content-Length", str(len(payload))), _SERVER]
+            headers = [_JSON_TYPE, ("Content-Length", str(len(payload))), _SERVER, *extra_headers]
         if status == 304:  # no body; a Content-Length would have to be the 200's
             payload = b""
             headers = [h for h in headers if h[0].lower() != "content-length"]
@@ -113,6 +124,7 @@ class EmulatorApp:
         if fn is None:
             raise ApiError(501, "notImplemented", f"Method {method.id} is not implemented by the gcpkit emulator.",
                            with_status=True)
+        caller = None if self.auth is None else self.auth.authenticate(environ.get("HTTP_AUTHORIZATION"), method.id)
 
         _check_project_usable(self.ctx.store, api, match.params, query)
         faults = self.ctx.faults
@@ -139,6 +151,8 @@ class EmulatorApp:
             if method.request is None:
                 raise validation.bad_request("Invalid JSON payload received. This method takes no request body.")
             validation.check_request_body(doc, method, body, "resource" if api == "compute" else None)
+        if caller is not None:
+            self.auth.authorize(caller, api, method.id, path, params, query, body)
         request = Request(api=api, method_id=method.id, http_method=http_method, path=path, params=params,
                           body=body, headers=_headers(environ), raw=raw, query=query)
 
@@ -155,6 +169,13 @@ class EmulatorApp:
                 if problem:
                     raise ApiError(500, "backendError", f"gcpkit emulator strict mode: {problem}", with_status=True)
         return status, out
+
+
+def _auth_route(path: str) -> tuple[str, str | None]:
+    """(api, method id) for the request log: token requests are logged (never their bodies), minting is admin."""
+    from gcpkit.emulator.core.auth import TOKEN_API, TOKEN_PATH
+
+    return (TOKEN_API, f"{TOKEN_API}.token") if path == TOKEN_PATH else ("_emulator", None)
 
 
 def _read_body(environ: dict) -> bytes:

@@ -70,7 +70,7 @@ class EmulatorServer:
     def __init__(self, host: str = DEFAULT_EMULATOR_HOST, port: int = DEFAULT_EMULATOR_PORT,
                  data_dir: str | Path | None = None, in_memory: bool = False, time_scale: float = 0.01,
                  faults: str | Path | dict | None = None, log_requests: str | Path | None = None,
-                 strict: bool | None = None):
+                 strict: bool | None = None, require_auth: bool = False, token_lifetime: float | None = None):
         from werkzeug.serving import make_server
 
         from gcpkit.emulator.core.http import FastHandler
@@ -79,6 +79,8 @@ class EmulatorServer:
             raise ConfigError("choose either a data dir or in-memory state, not both")
         if time_scale < 0:
             raise ConfigError(f"time scale must be >= 0 (got {time_scale})")
+        if token_lifetime is not None and token_lifetime <= 0:
+            raise ConfigError(f"token lifetime must be > 0 seconds (got {token_lifetime:g})")
         self.strict = os.environ.get(STRICT_ENV) == "1" if strict is None else strict
         self.faults = Faults.load(faults)
         self.services = services_mod.available()  # imports the service packages: they register handlers
@@ -94,7 +96,13 @@ class EmulatorServer:
         self.ctx = Context(store=self.store, clock=Clock(), latency=Latency(time_scale), faults=self.faults,
                            base_url=self.url)
         self._started = time.time()
-        app = EmulatorApp(self.ctx, _router(tuple(services_mod.SERVICES)), self.log, self.strict, self._admin)
+        self.auth = None  # without require_auth every request is served as before: no token needed
+        if require_auth:
+            from gcpkit.emulator.core.auth import DEFAULT_TOKEN_LIFETIME_S, Auth
+
+            self.auth = Auth(self.ctx, DEFAULT_TOKEN_LIFETIME_S if token_lifetime is None else token_lifetime)
+        app = EmulatorApp(self.ctx, _router(tuple(services_mod.SERVICES)), self.log, self.strict, self._admin,
+                          auth=self.auth)
         self._server = make_server(host, self.port, app, threaded=True, request_handler=FastHandler,
                                    fd=sock.fileno())
         sock.close()  # werkzeug duplicated the descriptor
@@ -147,6 +155,7 @@ class EmulatorServer:
     def _admin(self, http_method: str, name: str) -> tuple[int, dict]:
         routes = {
             ("GET", "health"): lambda: {"status": "ok", "url": self.url, "strict": self.strict,
+                                        "require_auth": self.auth is not None,
                                         "services": [s.key for s in self.services],
                                         "uptime_s": round(time.time() - self._started, 3)},
             ("GET", "endpoints"): self.endpoints,
