@@ -34,6 +34,8 @@ _AGGREGATED = {
 SHORT = {  # type name -> what people call it (tables)
     "sqladmin.v1.instance": "sql instance", "storage.v1.bucket": "bucket", "secretmanager.v1.secret": "secret",
     "iam.v1.serviceAccount": "service account", "dns.v1.managedZone": "dns zone",
+    "container.v1.cluster": "gke cluster",
+    "appengine.v1.application": "app engine app", "appengine.v1.version": "app engine version",
 }
 
 
@@ -141,6 +143,8 @@ def _pages(make: Callable[[str | None], Any], items_key: str) -> list[dict]:
 
 
 def _api_listers(target: Any, project: str) -> dict[str, Callable[[], list[Found]]]:
+    from gcpkit.providers.google_api import execute
+
     def sql() -> list[Found]:
         client = target.discovery("sqladmin", "v1")
         rows = _pages(lambda t: client.instances().list(project=project, pageToken=t), "items")
@@ -171,10 +175,21 @@ def _api_listers(target: Any, project: str) -> dict[str, Callable[[], list[Found
         rows = _pages(lambda t: client.managedZones().list(project=project, pageToken=t), "managedZones")
         return [Found("dns.v1.managedZone", b["name"], {}, owner_from(b), b.get("creationTime"), b) for b in rows]
 
-    return {"sqladmin": sql, "storage": buckets, "secretmanager": secrets, "iam": accounts, "dns": zones}
+    def clusters() -> list[Found]:  # every location at once ("-"); labels are the cluster's resourceLabels
+        client = target.discovery("container", "v1")
+        rows = execute(client.projects().locations().clusters().list(
+            parent=f"projects/{project}/locations/-")).get("clusters") or []
+        return [Found("container.v1.cluster", b["name"], {"location": b["location"]},
+                      owner_from({"labels": b.get("resourceLabels") or {}}), b.get("createTime"), b) for b in rows]
+
+    return {"sqladmin": sql, "storage": buckets, "secretmanager": secrets, "iam": accounts, "dns": zones,
+            "container": clusters}
 
 
-TYPES_BY_API = {"sqladmin": "sqladmin.v1.instance", "storage": "storage.v1.bucket",
+# Not listed: Firestore databases (no labels: their owner is proven by gcpkit's state, see
+# providers/firestore.py), Artifact Registry repositories (listed one location at a time; a killed run's
+# repository is found through its journal), Kubernetes objects (deleted with their cluster).
+TYPES_BY_API = {"container": "container.v1.cluster", "sqladmin": "sqladmin.v1.instance", "storage": "storage.v1.bucket",
                 "secretmanager": "secretmanager.v1.secret", "iam": "iam.v1.serviceAccount", "dns": "dns.v1.managedZone"}
 
 

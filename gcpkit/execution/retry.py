@@ -141,6 +141,19 @@ def is_transient_operation_error(code: str) -> bool:
     return isinstance(code, str) and code.strip().upper() in TRANSIENT_OPERATION_ERRORS
 
 
+def is_gke_operation_conflict(exc: BaseException) -> bool:
+    """GKE's 400 FAILED_PRECONDITION while another operation runs on the cluster ("Cluster is running
+    incompatible operation ...", "Operation ... is currently ... Please wait and try again"): transient.
+    Other FAILED_PRECONDITION answers (a project being deleted, ...) are not."""
+    if "FAILED_PRECONDITION" not in _reasons(exc) and "failedPrecondition" not in _reasons(exc):
+        return False
+    content = getattr(exc, "content", None)
+    if isinstance(content, bytes):
+        content = content.decode("utf-8", "replace")
+    text = f"{content or ''} {exc}".lower()
+    return "incompatible operation" in text or ("is currently" in text and "try again" in text)
+
+
 def is_transient(exc: BaseException) -> bool:
     """Whether retrying the same call later may succeed. See the module doc for the rules."""
     seen: set[int] = set()
@@ -154,6 +167,8 @@ def is_transient(exc: BaseException) -> bool:
             if status == 403:
                 return is_rate_limited(current)
             if status == 409 and "operationInProgress" in _reasons(current):  # Cloud SQL: one at a time
+                return True
+            if status == 400 and is_gke_operation_conflict(current):  # GKE: one operation per cluster
                 return True
             return status in (408, 429) or status >= 500
         code = getattr(current, "code", None)

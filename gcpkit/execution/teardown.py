@@ -27,6 +27,9 @@ from gcpkit.providers.base import Ctx, InUse, NotFound, is_ours
 
 # Kinds in the order they can be deleted: what uses something comes before what it uses.
 DELETE_ORDER = [
+    # Kubernetes objects before their cluster: a LoadBalancer Service's forwarding rule leaks otherwise.
+    "k8s.networking.v1.ingress", "k8s.v1.service", "k8s.apps.v1.deployment", "k8s.v1.serviceAccount",
+    "k8s.v1.namespace", "container.v1.nodePool", "container.v1.cluster",
     "compute.v1.globalForwardingRule", "compute.v1.targetHttpProxy", "compute.v1.urlMap",
     "compute.v1.backendService", "compute.v1.regionAutoscaler", "compute.v1.regionInstanceGroupManager",
     "compute.v1.healthCheck", "compute.v1.instanceTemplate", "compute.v1.instance",
@@ -34,7 +37,9 @@ DELETE_ORDER = [
     "compute.v1.disk", "compute.v1.image", "compute.v1.snapshot", "compute.v1.globalAddress", "compute.v1.address",
     "dns.v1.resourceRecordSet", "dns.v1.managedZone",
     "compute.v1.firewall", "compute.v1.subnetwork", "compute.v1.network",
-    "storage.v1.bucket", "secretmanager.v1.secret", "iam.v1.serviceAccount",
+    "appengine.v1.version",  # empties its staging bucket (below) of the files and claims it wrote
+    "storage.v1.bucket", "secretmanager.v1.secret", "artifactregistry.v1.repository", "firestore.v1.database",
+    "iam.v1.serviceAccount",
 ]
 RANK = {t: i for i, t in enumerate(DELETE_ORDER)}
 IN_USE_INSIDE_WINDOW_S = 60.0  # how long a delete waits for a user that this teardown is deleting
@@ -74,7 +79,7 @@ def _unique_key(items: dict[str, Item], name: str, type_name: str) -> str:
 
 def plan_teardown(deployment: str, state: Any, ctx: Ctx, *, discover: bool = True) -> TeardownPlan:
     """Everything the teardown of `deployment` will delete (or refuse to), with its delete graph."""
-    from gcpkit.providers.registry import FACTORIES
+    from gcpkit.providers.registry import FACTORIES, provider_for
 
     project = ctx.env["project"]
     items: dict[str, Item] = {}
@@ -120,6 +125,9 @@ def plan_teardown(deployment: str, state: Any, ctx: Ctx, *, discover: bool = Tru
     _order_unrecorded(items)
     for item in items.values():
         item.depends_on &= items.keys()
+        kept = getattr(provider_for(item.type), "destroy_note", None)  # e.g. an App Engine application
+        if kept:
+            item.note = "; ".join(filter(None, (item.note, kept)))
     return TeardownPlan(deployment, project, items, problems)
 
 
