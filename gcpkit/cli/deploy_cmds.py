@@ -10,7 +10,7 @@ import typer
 from gcpkit import console
 from gcpkit.cli.common import (Common, EmulatorOpt, EndpointsOpt, OutputOpt, OutputFormat, ParallelismOpt,
                                ProjectOpt, RegionOpt, StateOpt, VerboseOpt, ZoneOpt, guarded)
-from gcpkit.errors import BadInput, Interrupted, OperationFailed
+from gcpkit.errors import AccessDenied, BadInput, Interrupted, OperationFailed
 
 DeploymentOpt = Annotated[Optional[str], typer.Option("--deployment", "-d", help="Deployment name "
                                                       "(default: the pattern's name).")]
@@ -21,6 +21,9 @@ ValuesOpt = Annotated[Optional[str], typer.Option("--values", metavar="FILE", he
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 ForceUnprotectOpt = Annotated[bool, typer.Option("--force-unprotect", help="Turn deletion protection off "
                                                  "(Cloud SQL, Firestore) so those resources can be deleted.")]
+PricesOpt = Annotated[str | None, typer.Option("--prices", metavar="FILE", help="Prices to estimate the "
+                                                 "monthly cost with, merged over gcpkit's table (default: "
+                                                 "`prices:` in .gcpkit/config.yaml).")]
 BreakLockOpt = Annotated[bool, typer.Option("--break-lock", help="Remove the deployment's lock first if the "
                                             "process holding it is no longer running (after a crash).")]
 
@@ -44,55 +47,74 @@ def _require_yes_without_terminal(yes: bool) -> None:
 def plan(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, values: ValuesOpt = None,
          project: ProjectOpt = None, region: RegionOpt = None, zone: ZoneOpt = None, emulator: EmulatorOpt = False,
          endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10, output: OutputOpt = OutputFormat.text,
-         verbose: VerboseOpt = False, state: StateOpt = None) -> None:
-    """Show what `up` would do to each resource: create, update, replace, no change, delete."""
+         verbose: VerboseOpt = False, state: StateOpt = None, prices: PricesOpt = None) -> None:
+    """Show what `up` would do to each resource: create, update, replace, no change, delete; and an
+    estimate of the monthly cost."""
     from gcpkit.cli.progress import plan_rows, show_plan
     from gcpkit.planning.build import build_plan
+    from gcpkit.pricing.estimate import estimate_plan
+    from gcpkit.pricing.report import show_estimate
+    from gcpkit.pricing.table import load_table
     from gcpkit.providers.base import Ctx
     from gcpkit.session import Session
 
     c = Common(project, region, zone, emulator, endpoints, parallelism, output, verbose, state)
+    price_table = load_table(prices)  # a bad price file stops here, before any call
     prep = _prepare(pattern, deployment, set_, values, c)
     with Session(c.target_options(), prep.env["project"]) as session:
         store = session.state
         ctx = Ctx(session.connect(), prep.env["deployment"], prep.env)
         the_plan = build_plan(prep, store, ctx, read_all=True)
     show_plan(the_plan)
+    estimate = estimate_plan(the_plan, price_table)
+    show_estimate(estimate)
     if c.json:
         console.print_json({"deployment": the_plan.deployment, "pattern": the_plan.pattern,
-                            "plan": plan_rows(the_plan), "changes": the_plan.has_changes})
+                            "plan": plan_rows(the_plan), "changes": the_plan.has_changes,
+                            "estimate": estimate.to_json()})
 
 
 def up(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, values: ValuesOpt = None,
        yes: YesOpt = False, break_lock: BreakLockOpt = False, project: ProjectOpt = None, region: RegionOpt = None, zone: ZoneOpt = None,
        emulator: EmulatorOpt = False, endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
-       output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False, state: StateOpt = None) -> None:
-    """Create or update a deployment of PATTERN: show the plan, confirm, apply, print the outputs."""
+       output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False, state: StateOpt = None,
+       prices: PricesOpt = None) -> None:
+    """Create or update a deployment of PATTERN: show the plan and its estimated monthly cost, confirm,
+    apply, print the outputs."""
     from gcpkit.cli.progress import plan_rows
+    from gcpkit.pricing.estimate import estimate_plan
+    from gcpkit.pricing.table import load_table
 
     c = Common(project, region, zone, emulator, endpoints, parallelism, output, verbose, state)
     the_plan, outcome, _ = run_up(pattern, deployment=deployment, sets=set_, values=values, yes=yes,
-                                  break_lock=break_lock, c=c)
+                                  break_lock=break_lock, c=c, prices=prices)
     name = the_plan.deployment
     report(outcome, f"gcpkit up {pattern} --deployment {name}", name, c)
     if c.json:
         console.print_json({"deployment": name, "pattern": the_plan.pattern, "plan": plan_rows(the_plan),
-                            "result": "ok", "outputs": outcome.outputs})
+                            "result": "ok", "outputs": outcome.outputs,
+                            "estimate": estimate_plan(the_plan, load_table(prices)).to_json()})
 
 
 def run_up(pattern: str, *, deployment: str | None, sets: list[str] | None, values: str | None, yes: bool,
            break_lock: bool, c: Common, command: str = "gcpkit up",
-           after_apply: Callable[[Any, Any, Any], Any] | None = None) -> tuple[Any, Any, Any]:
+           after_apply: Callable[[Any, Any, Any], Any] | None = None,
+           prices: str | None = None) -> tuple[Any, Any, Any]:
     """`up`'s flow, for every command that deploys a pattern: prepare (bad input fails before any call),
     lock, plan, show, confirm, apply with progress. `after_apply(ctx, plan, outcome)` runs inside the
-    session (the embedded emulator still up) when the apply succeeded; its result is returned third."""
+    session (the embedded emulator still up) when the apply succeeded; its result is returned third.
+    The plan's estimated monthly cost (prices: see gcpkit.pricing.table) is shown before the confirmation."""
     from gcpkit.cli.progress import ApplyProgress, show_plan
     from gcpkit.execution.apply import apply
     from gcpkit.planning.build import build_plan
+    from gcpkit.pricing.estimate import estimate_plan
+    from gcpkit.pricing.report import show_estimate
+    from gcpkit.pricing.table import load_table
     from gcpkit.providers.base import Ctx
     from gcpkit.session import Session
 
     _require_yes_without_terminal(yes)
+    price_table = load_table(prices)
     prep = _prepare(pattern, deployment, sets, values, c)
     name = prep.env["deployment"]
     extra = None
@@ -102,6 +124,7 @@ def run_up(pattern: str, *, deployment: str | None, sets: list[str] | None, valu
             ctx = Ctx(session.connect(), name, prep.env)
             the_plan = build_plan(prep, store, ctx, read_all=False)
             show_plan(the_plan)
+            show_estimate(estimate_plan(the_plan, price_table))
             if the_plan.has_changes and not yes and not typer.confirm("Apply this plan?", err=True):
                 raise typer.Exit(1)
             actions = {n: s.action for n, s in {**the_plan.deletes, **the_plan.steps}.items()}
@@ -133,7 +156,8 @@ def report(outcome, resume: str, deployment: str, c: Common) -> None:
             message = getattr(error, "message", None) or str(error) or type(error).__name__
             console.error(f"{name}: {message}", getattr(error, "hint", None))
         skipped = f"; {len(outcome.skipped)} dependent resource(s) skipped" if outcome.skipped else ""
-        raise OperationFailed(
+        denied = all(isinstance(e, AccessDenied) for e in outcome.failed.values())  # exit 4, not 1
+        raise (AccessDenied if denied else OperationFailed)(
             f"{len(outcome.failed)} resource(s) failed{skipped}; {len(outcome.succeeded)} done and recorded",
             hint=f"fix the cause above and run `{resume}` again to resume"
                  + ("" if resume.startswith("gcpkit destroy") else
@@ -192,5 +216,16 @@ def destroy_deployment(name: str, yes: YesOpt = False, break_lock: BreakLockOpt 
             with ApplyProgress({k: "delete" for k in teardown.items}, verb="destroy") as progress:
                 outcome = destroy(name, store, ctx, parallelism=c.parallelism, on_event=progress, plan=teardown)
     report(outcome, f"gcpkit destroy deployment {name}", name, c)
+    _print_remains(teardown)
     if c.json:
         console.print_json({"deployment": name, "result": "ok", "deleted": sorted(outcome.succeeded)})
+
+
+def _print_remains(teardown) -> None:
+    """What outlives a teardown by the API's own rules (an App Engine application), as its type says it."""
+    from gcpkit.providers.registry import provider_for
+
+    for item in teardown.items.values():
+        remains = getattr(provider_for(item.type), "remains_after_destroy", None)
+        if remains is not None:
+            console.err.print(remains(item.name, item.properties, item.live), markup=False, highlight=False)

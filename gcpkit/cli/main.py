@@ -43,6 +43,8 @@ def _register() -> None:
     undelete_app.command("project")(guarded(teardown_cmds.undelete_project))
     app.add_typer(undelete_app, name="undelete")
     app.command("orphans")(guarded(teardown_cmds.orphans))
+    from gcpkit.cli.graph_cmd import graph
+    app.command("graph")(guarded(graph))
 
 
 _register()
