@@ -254,7 +254,10 @@ def _error(value: Any) -> ApiError:
     spec = value if isinstance(value, dict) else {"status": value}
     status = spec["status"]
     reason, message = _ERRORS[status]
-    return ApiError(status, spec.get("reason", reason), spec.get("message", message))
+    reason = spec.get("reason", reason)
+    # Google files rate limits under the usageLimits domain (errors[].domain), everything else under global.
+    domain = "usageLimits" if reason in ("rateLimitExceeded", "userRateLimitExceeded") else "global"
+    return ApiError(status, reason, spec.get("message", message), domain=domain)
 
 
 def _operation_error(rule: Rule, path: str) -> dict:

@@ -1,0 +1,268 @@
+"""Shared by the crash-and-resume and fault suites: one table of the landed patterns, a lab (a fresh
+emulator and working directory) to run `gcpkit up` in, read-only views of the request log and of
+gcpkit's state file, and the convergence check both suites end with: no duplicate, no orphan, and
+`destroy deployment` leaves nothing labelled."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from e2e_helpers import EmulatorHandle, start_emulator
+from typer.testing import CliRunner
+
+from gcpkit.cli.main import app
+from gcpkit.constants import EMULATOR_HOST_ENV
+
+PROJECT = "reliability"
+ZONE = "us-central1-a"
+REGION = "us-central1"
+MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Multiplies the kill points of the crash suite (and the fault seeds): GCPKIT_SOAK=10 for a long soak.
+SOAK = max(1, int(os.environ.get("GCPKIT_SOAK", "1") or 1))
+
+
+# ---- the patterns ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Case:
+    """One landed pattern at its smallest size. `setup` builds what the pattern needs to exist first
+    (in the same project, under another deployment); `quota` is an insert that a QUOTA_EXCEEDED fault
+    can fail, with the quota metric and region GCP would name."""
+
+    pattern: str
+    sets: tuple[str, ...] = ()
+    setup: Callable[["Lab"], None] | None = None
+    quota: dict = field(default_factory=dict)
+
+    @property
+    def deployment(self) -> str:
+        return self.pattern
+
+    def args(self, command: str = "up") -> list[str]:
+        sets = [arg for s in self.sets for arg in ("--set", s)]
+        yes = ["--yes"] if command == "up" else []
+        return [command, self.pattern, "--deployment", self.deployment, "--zone", ZONE, "--emulator",
+                "--project", PROJECT, *yes, *sets]
+
+
+def _source_vm(lab: "Lab") -> None:
+    lab.invoke(["up", "gce-custom", "--deployment", "source", "--zone", ZONE, "--emulator", "--project", PROJECT,
+                "--yes"], expect=0)
+
+
+_VM_QUOTA = {"method_id": "compute.instances.insert", "quota": "CPUS", "region": REGION}
+# One entry per landed pattern; gke-datastore and appengine get theirs once they pass their own e2e:
+#   Case("gke-datastore", ("replicas=1",), quota={...}), Case("appengine", (), quota={...})
+PATTERNS = [
+    Case("gce-custom", ("vm_count=1",), quota=_VM_QUOTA),
+    Case("gce-sql", ("vm_count=1",), quota=_VM_QUOTA),
+    Case("gce-sql-gcs", ("vm_count=1",), quota=_VM_QUOTA),
+    Case("snapshot-to-mig", ("source_instance=source-vm-1", "min_replicas=1", "max_replicas=1"), setup=_source_vm,
+         quota={"method_id": "compute.regionInstanceGroupManagers.insert", "quota": "INSTANCE_GROUP_MANAGERS",
+                "region": REGION}),
+]
+
+
+def case_ids(cases: list[Case]) -> list[str]:
+    return [c.pattern for c in cases]
+
+
+# ---- the lab: one emulator, one working directory ------------------------------------------------
+
+class Lab:
+    """A fresh emulator (in this process, reached over real HTTP) and a working directory whose
+    .gcpkit/state.db is gcpkit's state; `up` runs either as a real subprocess or in-process."""
+
+    def __init__(self, root: Path, monkeypatch, *, faults: dict | None = None, time_scale: float = 0.002):
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
+        self.emu: EmulatorHandle = start_emulator(root, faults=faults, time_scale=time_scale)
+        self.state_path = root / ".gcpkit" / "state.db"
+        monkeypatch.chdir(root)
+        monkeypatch.setenv(EMULATOR_HOST_ENV, self.emu.url)
+        monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+        self.runner = CliRunner()
+
+    def stop(self) -> None:
+        self.emu.server.stop()
+
+    def set_faults(self, faults: dict | None) -> None:
+        """Replace the running emulator's fault rules (its state stays)."""
+        from gcpkit.emulator.core.faults import Faults
+
+        self.emu.server.faults = self.emu.server.ctx.faults = Faults.load(faults)
+
+    def invoke(self, args: list[str], expect: int | None = None):
+        result = self.runner.invoke(app, args)
+        if expect is not None:
+            assert result.exit_code == expect, f"gcpkit {' '.join(args)}: exit {result.exit_code}\n{result.output}"
+        return result
+
+    def spawn(self, args: list[str]) -> subprocess.Popen:
+        env = {**os.environ, EMULATOR_HOST_ENV: self.emu.url}
+        return subprocess.Popen([sys.executable, "-m", "gcpkit", *args], cwd=self.root, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+# ---- read-only views ---------------------------------------------------------------------------------
+
+class LogTail:
+    """The emulator's request log (one JSON line per answered request), read incrementally."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.calls = path, 0, []
+
+    def poll(self) -> list[dict]:
+        if self.path.exists():
+            with open(self.path, encoding="utf-8") as fh:
+                fh.seek(self.offset)
+                chunk = fh.read()
+            complete = chunk[:chunk.rfind("\n") + 1]  # a line being written is read next time
+            self.offset += len(complete.encode("utf-8"))
+            self.calls += [json.loads(line) for line in complete.splitlines() if line.strip()]
+        return self.calls
+
+
+def is_create(call: dict) -> bool:
+    """A create request (insert/create method) that the API accepted."""
+    method_id = call.get("method_id") or ""
+    return (call["method"] == "POST" and method_id.endswith((".insert", ".create"))
+            and 200 <= call["status"] < 300)
+
+
+def is_mutation(call: dict) -> bool:
+    method_id = call.get("method_id") or ""
+    return call["method"] in MUTATING and not method_id.endswith((".wait", "getIamPolicy"))
+
+
+class StateView:
+    """gcpkit's SQLite state, opened read-only for each query (never writes, never holds a lock)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        if not self.path.exists():
+            return []
+        conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=5)
+        try:
+            return conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+        finally:
+            conn.close()
+
+    def last_intent(self) -> int:
+        rows = self._rows("SELECT COALESCE(MAX(id), 0) FROM journal")
+        return rows[0][0] if rows else 0
+
+    def intents_since(self, after: int) -> list[tuple[int, str, str, str]]:
+        """(id, resource, action, state) of the journal entries after id `after`."""
+        return self._rows("SELECT id, resource, action, state FROM journal WHERE id > ? ORDER BY id", (after,))
+
+    def pending(self, deployment: str) -> list[str]:
+        return [r[0] for r in self._rows("SELECT resource FROM journal WHERE deployment = ? AND state = 'pending'",
+                                         (deployment,))]
+
+    def resources(self, deployment: str) -> list[dict]:
+        rows = self._rows("SELECT name, type, self_link, live FROM resources WHERE deployment = ?", (deployment,))
+        return [{"name": n, "type": t, "self_link": s or "", "live": json.loads(live or "{}")}
+                for n, t, s, live in rows]
+
+
+# ---- convergence ---------------------------------------------------------------------------------------
+
+def census(lab: Lab, deployment: str):
+    """Every resource in the project whose labels (or description marker) name the deployment, listed
+    live with the official clients through gcpkit's inventory."""
+    from gcpkit.clients import Target
+    from gcpkit.inventory import inventory
+
+    inv = inventory(Target(project=PROJECT, endpoints=lab.emu.server.endpoints()), PROJECT, deployment=deployment)
+    assert not inv.problems, inv.problems
+    return inv.items
+
+
+def _recorded_names(record: dict) -> set[str]:
+    """The names a state record may go by in the API (its step name, the live name, a service
+    account's id, the last segment of its self link)."""
+    live = record["live"] or {}
+    names = {record["name"], str(live.get("name", "")).rsplit("/", 1)[-1], record["self_link"].rsplit("/", 1)[-1]}
+    if live.get("email"):
+        names.add(live["email"].split("@", 1)[0])
+    return names - {""}
+
+
+@dataclass
+class Convergence:
+    labelled: int
+    recorded: int
+    duplicates: list[str]
+    orphans: list[str]
+
+
+def convergence(lab: Lab, deployment: str) -> Convergence:
+    """Duplicates: two live resources of one kind for one name. Orphans: a labelled resource that
+    gcpkit's state does not hold."""
+    found = census(lab, deployment)
+    records = StateView(lab.state_path).resources(deployment)
+    known = {(r["type"], name) for r in records for name in _recorded_names(r)}
+    groups = {name for r in records if r["type"].endswith("nstanceGroupManager") for name in _recorded_names(r)}
+    counts = Counter((f.type, f.name) for f in found)  # one name in two zones or regions is two resources
+    return Convergence(
+        labelled=len(found), recorded=len(records),
+        duplicates=[f"{t} {n} x{c}" for (t, n), c in sorted(counts.items()) if c > 1],
+        orphans=sorted(f"{f.type} {f.name} ({f.where})" for f in found
+                       if (f.type, f.name) not in known and _group_of(f) not in groups))
+
+
+def _group_of(found) -> str | None:
+    """The managed instance group that created a VM (its `created-by` metadata, as GCP sets it): such
+    VMs carry the group's template labels but belong to the group, not to gcpkit's state."""
+    for item in ((found.body.get("metadata") or {}).get("items") or []):
+        if item.get("key") == "created-by" and "/instanceGroupManagers/" in str(item.get("value")):
+            return str(item["value"]).rsplit("/", 1)[-1]
+    return None
+
+
+def assert_converged(lab: Lab, case: Case) -> Convergence:
+    """After an `up` that exited 0: no duplicate, no orphan, no create left pending in the journal,
+    and nothing left to do (a plan shows no change)."""
+    result = convergence(lab, case.deployment)
+    assert result.duplicates == [], result.duplicates
+    assert result.orphans == [], result.orphans
+    assert result.labelled > 0
+    assert StateView(lab.state_path).pending(case.deployment) == []
+    plan = lab.invoke([*case.args("plan"), "--output", "json"], expect=0)
+    actions = {row["resource"]: row["action"] for row in json.loads(plan.stdout)["plan"]}
+    assert set(actions.values()) <= {"noop", "no change", "none"}, actions
+    return result
+
+
+def destroy_leaves_nothing(lab: Lab, case: Case) -> None:
+    lab.invoke(["destroy", "deployment", case.deployment, "--emulator", "--yes", "--force-unprotect"], expect=0)
+    assert [f"{f.type} {f.name}" for f in census(lab, case.deployment)] == []
+
+
+# ---- killing a run ---------------------------------------------------------------------------------------
+
+def kill(proc: subprocess.Popen, sig: int = signal.SIGKILL) -> float:
+    """Send `sig` now; returns the wall-clock time it was sent (the request log's clock)."""
+    when = time.time()
+    proc.send_signal(sig)
+    return when
+
+
+def reap(proc: subprocess.Popen, timeout: float = 60) -> tuple[str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return out, err
