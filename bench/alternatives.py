@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any
 
 
 def library_polling_defaults() -> dict[str, float]:
@@ -53,7 +54,7 @@ def library_wait(target: Any, project: str, op: Any, deadline_s: float) -> Any:
             client, scope = target.compute("RegionOperationsClient"), {"region": op.region.rsplit("/", 1)[-1]}
         else:
             client, scope = target.compute("GlobalOperationsClient"), {}
-        op = compute_ops.call(lambda: client.get(project=project, operation=op.name, **scope))
+        op = compute_ops.call(lambda client=client, op=op, scope=scope: client.get(project=project, operation=op.name, **scope))
         if op.status == done:
             break
         if time.monotonic() > deadline:

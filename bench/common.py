@@ -12,9 +12,10 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Self
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -99,7 +100,7 @@ class EmulatorProcess:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "EmulatorProcess":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -130,9 +131,9 @@ def run_cli(args: list[str], *, env: dict[str, str] | None = None, cwd: Path | N
             "wall = time.perf_counter() - t\n"
             "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
             "print(json.dumps({'wall': wall, 'rss': u.ru_maxrss, 'cpu': u.ru_utime + u.ru_stime, "
-            "'rc': r.returncode, 'out': r.stdout[-200000:], 'err': r.stderr[-4000:]}))\n")
+            "'rc': r.returncode, 'out': r.stdout, 'err': r.stderr[-4000:]}))\n")
     probe = subprocess.run([sys.executable, "-c", code, *gcpkit_cmd(*args)], env=env or gcpkit_env(),
-                           cwd=cwd, capture_output=True, text=True)
+                           cwd=cwd, capture_output=True, text=True, check=False)
     data = json.loads(probe.stdout.strip().splitlines()[-1])
     result = subprocess.CompletedProcess(args, data["rc"], data["out"], data["err"])
     result.cpu_s = data["cpu"]  # user + system CPU seconds of the command: less sensitive to a busy machine

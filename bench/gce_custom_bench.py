@@ -36,9 +36,9 @@ def one_run(time_scale: float, vms: int, workdir: Path) -> dict:
     from gcpkit.emulator.core.latency import Latency
     from gcpkit.emulator.core.server import EmulatorServer
     from gcpkit.execution.apply import apply, destroy
+    from gcpkit.execution.walker import reverse
     from gcpkit.planning.build import build_plan, prepare
     from gcpkit.planning.graph import critical_path
-    from gcpkit.execution.walker import reverse
     from gcpkit.providers.base import Ctx
     from gcpkit.state.local import LocalState
 

@@ -101,23 +101,24 @@ def _read_properties(prep: Prepared, recorded: dict[str, Any]) -> dict[str, dict
 def _read_live(prep: Prepared, ctx: Ctx, names: list[str], parallelism: int,
                props: dict[str, dict]) -> dict[str, Any]:
     """name -> Live, or the exception its read raised. Many resources of one type are listed (one paged
-    list per scope instead of a get each); the rest are read one by one in a small pool. Either way a
-    plan of 1,000 live resources is bound by a few round trips, not by their number."""
+    list per scope instead of a get each), the types' lists side by side; the rest are read one by one.
+    Either way a plan of 1,000 live resources is bound by a few round trips, not by their number."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from gcpkit.providers.registry import provider_for
 
-    out: dict[str, Any] = {}
     by_type: dict[str, list[str]] = {}
     for name in names:
         by_type.setdefault(prep.config.get(name).type, []).append(name)
-    for type_name, group in by_type.items():
-        read_many = getattr(provider_for(type_name), "read_many", None)
-        if read_many is None or len(group) < LIST_FROM:
-            continue
+    lists = [(getattr(provider_for(t), "read_many", None), group) for t, group in by_type.items()]
+    lists = [(read_many, group) for read_many, group in lists if read_many is not None and len(group) >= LIST_FROM]
+
+    def listed(job: tuple) -> dict[str, Any]:
+        read_many, group = job
         try:
-            out.update(read_many(ctx, [(n, props[n]) for n in group]))
+            return read_many(ctx, [(n, props[n]) for n in group])
         except Exception:  # noqa: BLE001 - the one-by-one reads below give each resource its own answer
-            pass
-    names = [n for n in names if n not in out]
+            return {}
 
     def read(name: str) -> Any:
         spec = prep.config.get(name)
@@ -126,13 +127,14 @@ def _read_live(prep: Prepared, ctx: Ctx, names: list[str], parallelism: int,
         except Exception as exc:  # noqa: BLE001 - handed back and raised in plan order by the caller
             return exc
 
-    if len(names) <= 1 or parallelism <= 1:
-        out.update((name, read(name)) for name in names)
-        return out
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=min(parallelism, len(names)), thread_name_prefix="gcpkit-plan") as pool:
-        out.update(zip(names, pool.map(read, names)))
+    out: dict[str, Any] = {}
+    workers = max(1, min(parallelism, max(len(names), 1)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gcpkit-plan") as pool:
+        run = pool.map if parallelism > 1 else map
+        for found in run(listed, lists):
+            out.update(found)
+        rest = [n for n in names if n not in out]
+        out.update(zip(rest, run(read, rest)))
     return out
 
 

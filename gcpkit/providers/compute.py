@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
 from typing import Any
 
 from gcpkit.errors import BadInput
-from gcpkit.providers import compute_ops
+from gcpkit.providers import compute_ops, compute_schema
 from gcpkit.providers.base import Ctx, Live, NotFound, description_marker, ownership_labels, owner_from, read_until_found
 from gcpkit.providers.compute_kinds import ComputeKind
 
@@ -18,15 +17,7 @@ _SET_LABELS = {  # scope -> (request message, request field) of the generic setL
     "global": ("GlobalSetLabelsRequest", "global_set_labels_request_resource"),
 }
 
-
-@lru_cache(maxsize=1)
-def _discovery_schemas() -> dict:
-    from importlib.util import find_spec
-    from pathlib import Path
-
-    spec = find_spec("googleapiclient")
-    doc = Path(spec.origin).parent / "discovery_cache" / "documents" / "compute.v1.json"
-    return json.loads(doc.read_text())["schemas"]
+_discovery_schemas = compute_schema.schemas  # the name source_instance.py reads Instance's fields by
 
 
 class ComputeProvider:
@@ -39,18 +30,15 @@ class ComputeProvider:
 
     # --- validation, before any call -------------------------------------------------------------
     def fields(self) -> set[str]:
-        return set(_discovery_schemas()[self.kind.message]["properties"])
+        return set(compute_schema.schemas()[self.kind.message]["properties"])
 
     def check_properties(self, name: str, properties: dict) -> None:
-        """Parse the body with the client library's own message type: unknown fields fail here."""
-        from google.cloud import compute_v1
-
+        """Check the body against Compute's discovery schema: unknown fields, types and enum values fail
+        here, before any call (and without importing the client library: see compute_schema)."""
         body = {k: v for k, v in properties.items() if k not in ("zone", "region")}
-        try:
-            getattr(compute_v1, self.kind.message).from_json(json.dumps(_placeholder_refs(body)))
-        except Exception as exc:  # noqa: BLE001 - protobuf's ParseError and friends; reported as bad input
-            raise BadInput(f"{self.type_name} properties: {str(exc).splitlines()[0]}",
-                           where=f"resource {name}") from None
+        found = compute_schema.problem(self.kind.message, body)
+        if found:
+            raise BadInput(f"{self.type_name} properties: {found}", where=f"resource {name}")
 
     # --- calls -----------------------------------------------------------------------------------
     def _scope(self, ctx: Ctx, properties: dict) -> dict[str, str]:
@@ -83,31 +71,33 @@ class ComputeProvider:
             inner["labels"] = {**(inner.get("labels") or {}), **ownership_labels(ctx.deployment)}
         return body
 
+    # Reads are JSON over the client library's endpoint and credentials (Target.compute_json): the dict
+    # the providers compare is Compute's own answer, and a plan does not import the library at all.
+    # Creates, updates and deletes go through the library.
     def read(self, ctx: Ctx, name: str, properties: dict) -> Live:
-        client = self._client(ctx)
-        scope = self._scope(ctx, properties)
-        return _live(compute_ops.call(lambda: client.get(**scope, **{self.kind.name_field: name})))
+        path = self._path(self._scope(ctx, properties), name)
+        return _live(compute_ops.call(lambda: ctx.target.compute_json(path)))
 
     def read_many(self, ctx: Ctx, items: list[tuple[str, dict]]) -> dict[str, Live]:
         """Many resources of this kind at once: one paged list per scope instead of a get each (a plan
         of 1,000 live resources). Names the lists do not show are left out: the caller reads those one
         by one, so a list that lags behind a fresh create never makes a resource look missing."""
-        client = self._client(ctx)
         wanted: dict[tuple, set[str]] = {}
         for name, properties in items:
             wanted.setdefault(tuple(sorted(self._scope(ctx, properties).items())), set()).add(name)
         found: dict[str, Live] = {}
         for scope, names in wanted.items():
-            token = ""
+            path = self._path(dict(scope))
+            params: dict[str, Any] = {"maxResults": 500}
             while True:
-                request = {**dict(scope), "max_results": 500, "page_token": token}
-                page = compute_ops.call(lambda: client.list(request=request))
-                for msg in page.items:
-                    if msg.name in names:
-                        found[msg.name] = _live(msg)
-                token = page.next_page_token
+                page = compute_ops.call(lambda path=path, params=params: ctx.target.compute_json(path, params))
+                for item in page.get("items") or []:
+                    if item.get("name") in names:
+                        found[item["name"]] = _live(item)
+                token = page.get("nextPageToken")
                 if not token or len(found) == len(names):
                     break
+                params = {**params, "pageToken": token}
         return found
 
     def read_after_create(self, ctx: Ctx, name: str, properties: dict, window_s: float = 10.0) -> Live:
@@ -133,10 +123,14 @@ class ComputeProvider:
         return Live(self_link=self_link, body=body)
 
     def self_link(self, scope: dict[str, str], name: str) -> str:
+        return f"https://www.googleapis.com/compute/v1/{self._path(scope, name)}"
+
+    def _path(self, scope: dict[str, str], name: str | None = None) -> str:
+        """projects/P/{zones/Z | regions/R | global}/COLLECTION[/NAME]: a resource, or its list."""
         where = {"zone": f"zones/{scope.get('zone')}", "region": f"regions/{scope.get('region')}"}.get(
             self.kind.scope, "global")
-        return (f"https://www.googleapis.com/compute/v1/projects/{scope['project']}/{where}/"
-                f"{self.kind.collection}/{name}")
+        path = f"projects/{scope['project']}/{where}/{self.kind.collection}"
+        return f"{path}/{name}" if name else path
 
     def updatable(self, changed: list[str]) -> bool:
         if any(field in ("zone", "region", "name") for field in changed):
@@ -210,19 +204,5 @@ def _governor(ctx: Ctx) -> Any:
     return make() if callable(make) else None
 
 
-def _live(msg: Any) -> Live:
-    body = json.loads(type(msg).to_json(msg, use_integers_for_enums=False,
-                                         always_print_fields_with_no_presence=False))
+def _live(body: dict) -> Live:
     return Live(self_link=body.get("selfLink", ""), body=body)
-
-
-def _placeholder_refs(obj: Any) -> Any:
-    """Refs are strings until apply; a ref standing for a number would fail a type check, so give
-    numeric-looking fields no say here: only field names are checked."""
-    if isinstance(obj, dict):
-        return {k: _placeholder_refs(v) for k, v in obj.items()}
-    if isinstance(obj, list):  # a ref in a list (healthChecks: [$(ref.hc.selfLink)]) is left out: no null items
-        return [_placeholder_refs(v) for v in obj if not (isinstance(v, str) and v.startswith("$(ref."))]
-    if isinstance(obj, str) and obj.startswith("$(ref."):
-        return None
-    return obj
