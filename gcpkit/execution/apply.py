@@ -66,7 +66,8 @@ class _Applier:
 
         step = self.plan.steps[name]
         provider = provider_for(step.type)
-        if step.action == NOOP:
+        if step.action == NOOP:  # recorded and live: a run killed after recording it left its intent pending
+            self._finish_create_intents(name)
             return NOOP
         resolved = self.resolve(step.properties)
         if step.action == ADOPT:

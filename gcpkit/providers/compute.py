@@ -112,7 +112,7 @@ class ComputeProvider:
             governor=_governor(ctx))
         op = compute_ops.wait(ctx.target, scope["project"], op, ctx.deadline_s)
         if self.kind.labels_after_insert:  # GCP ignores labels in this insert: set them now
-            live = self.read(ctx, name, properties)
+            live = self.read_after_create(ctx, name, properties)  # a new resource may answer 404 for a while
             self._run(ctx, scope, self._setter_call(client, scope, name, "labels", self.body(ctx, name, properties),
                                                     live.body))
         # Operations that GCP answers already DONE (url maps, proxies) may carry no targetLink.
