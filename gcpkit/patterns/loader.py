@@ -70,6 +70,10 @@ def find_pattern(name_or_path: str) -> Pattern:
     if not _looks_like_path(s) and s in names:
         return load_pattern(paths.patterns_dir() / s, name=s, builtin=True)
     p = Path(s).expanduser()
+    from gcpkit.dmconfig import is_dm_config, load_config
+
+    if is_dm_config(p):  # a Deployment Manager config file (gcpkit/dmconfig)
+        return load_config(p)
     if p.is_file() and p.name == "pattern.yaml":
         p = p.parent
     if _is_pattern_dir(p):

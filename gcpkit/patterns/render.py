@@ -109,6 +109,8 @@ def make_environment(pattern: Pattern, params: dict[str, Any], env: dict[str, An
 
 def render_text(pattern: Pattern, params: dict[str, Any], env: dict[str, Any]) -> str:
     """pattern.yaml after Jinja2: the text `gcpkit render PATTERN` prints."""
+    if hasattr(pattern, "render_text"):  # a Deployment Manager config expands itself (gcpkit/dmconfig)
+        return pattern.render_text(params, env)
     try:
         jenv = make_environment(pattern, params, env)
         template = jenv.get_template("pattern.yaml")
