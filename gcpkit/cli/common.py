@@ -3,6 +3,7 @@ line, a hint and the documented exit code."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import traceback
 from dataclasses import dataclass
@@ -10,9 +11,10 @@ from enum import Enum
 from typing import Annotated, Callable, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from gcpkit import console
-from gcpkit.errors import EXIT_FAILED, EXIT_INTERRUPTED, GcpkitError
+from gcpkit.errors import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, GcpkitError
 
 
 class OutputFormat(str, Enum):
@@ -90,3 +92,32 @@ def guarded(fn: Callable) -> Callable:
             raise typer.Exit(EXIT_FAILED) from None
 
     return wrapper
+
+
+@contextlib.contextmanager
+def _usage_error_as_one_line():
+    try:
+        yield
+    except Exception as exc:  # click's UsageError, whether typer vendors click (0.2x) or depends on it
+        # Usage errors (exit code 2: unknown option, bad choice, missing argument...) are bad input like
+        # any other; the help a bare group prints (NoArgsIsHelpError) stays as it is.
+        if getattr(exc, "exit_code", None) != 2 or not hasattr(exc, "format_message") \
+                or type(exc).__name__ == "NoArgsIsHelpError":
+            raise
+        message = exc.format_message().replace("Value error, ", "")  # typer 0.2x prefixes a bad choice with it
+        ctx = getattr(exc, "ctx", None)
+        console.error(message[:1].lower() + message[1:], f"see `{ctx.command_path} --help`" if ctx else None)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+class OneLineUsageErrors(TyperGroup):
+    """The root command group: a flag click rejects is reported as one `error:` line, a hint and exit 2,
+    as gcpkit reports all bad input, instead of click's usage text and boxed message."""
+
+    def make_context(self, *args, **kwargs):
+        with _usage_error_as_one_line():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx):  # subcommands parse their flags in here
+        with _usage_error_as_one_line():
+            return super().invoke(ctx)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import typer
 
 from gcpkit import __version__
+from gcpkit.cli.common import OneLineUsageErrors
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(cls=OneLineUsageErrors, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Google Cloud architecture patterns from one command, and a clean teardown from another.")
 
 

@@ -3,6 +3,7 @@ plus state and live reads to a Plan."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +24,18 @@ class Prepared:
     graph: dict[str, set[str]]
 
 
+# A project ID (lowercase letters, digits, hyphens; legacy ones carry a domain: "example.com:proj"), or a
+# project number. The 6-character minimum is left to the API: short IDs are common on emulators and in tests.
+PROJECT_ID = re.compile(r"^(?:[a-z][-a-z0-9.]*[a-z0-9]:)?[a-z](?:[-a-z0-9]{0,28}[a-z0-9])?$|^[0-9]{1,20}$")
+
+
 def make_env(project: str, deployment: str, region: str | None, zone: str | None) -> dict[str, str]:
     from gcpkit.planning.regions import check_region, check_zone, zones_of
 
+    if not PROJECT_ID.match(project):
+        raise BadInput(f"project {project!r} is not a project ID (lowercase letters, digits and hyphens, starting "
+                       "with a letter, not ending with a hyphen)",
+                       hint="pass the project's ID with --project (or GOOGLE_CLOUD_PROJECT), not its display name")
     if zone:
         check_zone(zone, "--zone")
         zone_region = zone.rsplit("-", 1)[0]

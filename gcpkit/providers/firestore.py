@@ -23,6 +23,7 @@ from gcpkit.providers.base import Ctx, Live, NotFound
 from gcpkit.providers.google_api import ApiProvider, execute, poll
 
 PROTECTED = "DELETE_PROTECTION_ENABLED"
+MULTI_REGIONS = ("nam5", "nam7", "eur3")  # Firestore's multi-region locations
 
 
 def wait_operation(ctx: Ctx, client: Any, op: dict, what: str) -> dict:
@@ -58,6 +59,11 @@ class DatabaseProvider(ApiProvider):
         if not properties.get("locationId"):
             raise BadInput("firestore.v1.database needs locationId (a region such as us-central1, or a "
                            "multi-region: nam5, eur3)", where=f"resource {name}")
+        location = properties["locationId"]
+        if isinstance(location, str) and location not in MULTI_REGIONS and "$(ref." not in location:
+            from gcpkit.planning.regions import check_region
+
+            check_region(location, where=f"resource {name}: locationId")  # a known region, before any call
 
     def owner(self, live: Live) -> str | None:
         return None  # no labels, no description: see the module doc

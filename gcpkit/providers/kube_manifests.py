@@ -90,7 +90,26 @@ def _check_deployment(spec: dict) -> None:
     names = [c.get("name") for c in containers]
     if len(set(names)) != len(names):
         raise ManifestError("Deployment spec.template.spec.containers: container names must be unique")
+    for i, container in enumerate(containers):
+        resources = container.get("resources") or {}
+        limits = resources.get("limits") or {}
+        for what, request in (resources.get("requests") or {}).items():
+            asked, limit = _quantity(request), _quantity(limits.get(what))
+            if asked is not None and limit is not None and asked > limit:  # the API server's own rule
+                raise ManifestError(f"Deployment spec.template.spec.containers[{i}].resources.requests.{what}: "
+                                    f"{request} must be less than or equal to the {what} limit {limits[what]}")
 
 
 def _is_zero(value: Any) -> bool:
     return value in (0, "0", "0%")
+
+
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$")
+_SCALE = {None: 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30,
+          "Ti": 2**40}
+
+
+def _quantity(value: Any) -> float | None:
+    """A Kubernetes quantity ('100m', '0.5', '128Mi') as a number; None when absent or not understood."""
+    found = _QUANTITY.match(str(value)) if value is not None else None
+    return float(found.group(1)) * _SCALE[found.group(2)] if found else None

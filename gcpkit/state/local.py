@@ -244,6 +244,11 @@ class LocalState:
             if "meta" in tables:
                 row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
                 version = int(row[0]) if row else None
+            # A damaged page elsewhere would only fail mid-run, after cloud calls and writes into the file.
+            damage = [r[0] for r in conn.execute("PRAGMA quick_check(1)")]
+            if damage != ["ok"]:  # e.g. "*** in database main ***\nPage 4: btreeInitPage() returns error code 11"
+                found = [line for line in "\n".join(damage).splitlines() if not line.startswith("***")]
+                raise sqlite3.DatabaseError("; ".join(found) or "damaged pages")
         except (sqlite3.DatabaseError, ValueError) as exc:
             raise BadInput(f"state file {self.path} is corrupt or not a gcpkit state file ({exc})",
                            hint=corrupt_hint) from exc
