@@ -38,14 +38,18 @@ def deployment() -> dict:
     return manifest_of(rendered()["demo-deployment"][1])
 
 
-@pytest.mark.parametrize("sets", [[], ["exposure=ingress", "max_surge=0", "max_unavailable=2"]])
+@pytest.mark.parametrize("sets", [[], ["exposure=ingress", "max_surge=0", "max_unavailable=2"],
+                                  ["cpu_request=1", "cpu_limit=2", "memory_request=1Gi", "memory_limit=1Gi"]])
 def test_every_rendered_manifest_is_a_valid_model(sets):
     objects = rendered(*sets)
-    assert {t for t, _ in objects.values()} == set(MODEL_OF) - ({"k8s.networking.v1.ingress"} if not sets else set())
+    ingress = "exposure=ingress" in sets
+    assert {t for t, _ in objects.values()} == set(MODEL_OF) - ({"k8s.networking.v1.ingress"} if not ingress else set())
     for name, (type_name, properties) in objects.items():
         obj = validate_manifest(manifest_of(properties))
         assert isinstance(obj, MODEL_OF[type_name]), name
         provider_for(type_name).check_properties(name, properties)  # what `up` runs before any call
+    resources = manifest_of(objects["demo-deployment"][1])["spec"]["template"]["spec"]["containers"][0]["resources"]
+    assert all(isinstance(q, str) for q in (*resources["requests"].values(), *resources["limits"].values()))
 
 
 def test_model_reads_the_fields_the_pattern_relies_on(deployment):
