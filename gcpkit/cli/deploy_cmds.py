@@ -191,12 +191,15 @@ def destroy_deployment(name: str, yes: YesOpt = False, break_lock: BreakLockOpt 
         _require_yes_without_terminal(yes)
     from gcpkit.cli.info_cmds import _open_state, unknown_deployment
 
-    probe = _open_state(state)
-    record = probe.get_deployment(name)
-    resources = probe.resources(name)
-    if record is None and not resources and not probe.pending_intents(name):
-        raise unknown_deployment(probe, name,
-                                 hint="`gcpkit orphans --project PROJECT` finds labelled resources no state knows")
+    from contextlib import ExitStack
+
+    with ExitStack() as stack:  # a gs:// state is read through the target the flags name (the emulator's storage)
+        probe = _open_state(state, emulator=emulator, endpoints=endpoints, project=project, stack=stack)
+        record = probe.get_deployment(name)
+        resources = probe.resources(name)
+        if record is None and not resources and not probe.pending_intents(name):
+            raise unknown_deployment(probe, name,
+                                     hint="`gcpkit orphans --project PROJECT` finds labelled resources no state knows")
     env = dict(record.env) if record else {}
     project_id = c.project or env.get("project") or resolve_project(None)
     env["project"] = project_id

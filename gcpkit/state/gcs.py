@@ -593,7 +593,7 @@ def _check_name(deployment: str) -> str:
 
 def _client_factory(target: Any) -> tuple[Callable[[], Any], str]:
     """How to build a storage client, and where it goes (for messages). With a Target that has
-    endpoints (the emulator, --endpoints) its "storage" base URL and anonymous credentials; with a
+    endpoints (the emulator, --endpoints) its "storage" base URL and the Target's credentials; with a
     real-cloud Target its credentials (ADC); without one, google-cloud-storage's own defaults
     (ADC, or STORAGE_EMULATOR_HOST when that is set). os.environ is never changed."""
     endpoint = None
@@ -613,10 +613,13 @@ def _client_factory(target: Any) -> tuple[Callable[[], Any], str]:
         from google.cloud import storage
 
         if endpoint is not None:
+            # The Target's own credentials: anonymous for an emulator, unless it was started with
+            # --require-auth (then the same ADC key every other call signs in with).
             from google.auth.credentials import AnonymousCredentials
 
+            credentials = target.credentials() if target is not None else AnonymousCredentials()
             return storage.Client(project=getattr(target, "project", None) or "gcpkit-state",
-                                  credentials=AnonymousCredentials(), client_options={"api_endpoint": endpoint})
+                                  credentials=credentials, client_options={"api_endpoint": endpoint})
         if target is not None:
             return storage.Client(project=target.project, credentials=target.credentials())
         return storage.Client(project=None)

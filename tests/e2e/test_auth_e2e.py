@@ -257,3 +257,24 @@ def test_mint_key_needs_an_emulator_that_requires_auth(tmp_path):
     assert result.returncode == 1
     assert result.stderr.splitlines() == [f"error: the emulator at {plain.url} does not require authentication",
                                           "hint: start it with `gcpkit emulator start --require-auth`"]
+
+
+def test_team_state_in_cloud_storage_signs_in_with_the_same_key(emu, work):
+    from google.cloud import storage
+    from google.oauth2 import service_account
+
+    key = mint(work, emu, "team-state", "roles/editor")
+    credentials = service_account.Credentials.from_service_account_file(
+        str(key), scopes=["https://www.googleapis.com/auth/cloud-platform"])
+    client = storage.Client(project=PROJECT, credentials=credentials, client_options={"api_endpoint": emu.url})
+    bucket = client.create_bucket("auth-e2e-team-state")
+    state = ["--state", "gs://auth-e2e-team-state/team"]
+
+    made = gcpkit(work, emu, "up", "./pat", "--deployment", "team", "--emulator", "--project", PROJECT, "--yes",
+                  *state, key=key)
+    assert made.returncode == 0, made.stderr
+    assert [b.name for b in client.list_blobs(bucket) if b.name.endswith(".json")], "no state object written"
+    gone = gcpkit(work, emu, "destroy", "deployment", "team", "--emulator", "--project", PROJECT, "--yes",
+                  *state, key=key)
+    assert gone.returncode == 0, gone.stderr
+    assert_no_secret(work, emu, [key], [made, gone])

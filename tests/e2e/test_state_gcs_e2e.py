@@ -2,9 +2,9 @@
 (or `state:` in .gcpkit/config.yaml) shared by two working directories, races of real `gcpkit up`
 processes on the lock, stale locks broken explicitly, a missing bucket and a corrupt state object.
 
-`status`, `outputs` and `destroy`'s first look open the state without a session; they reach the
-emulator's Cloud Storage through STORAGE_EMULATOR_HOST (google-cloud-storage's own variable), as a
-team using an emulator elsewhere would set it. `up` and `plan` need nothing but --emulator."""
+Every command reaches the emulator's Cloud Storage through --emulator; the tests also set
+STORAGE_EMULATOR_HOST (google-cloud-storage's own variable), as a team using an emulator elsewhere
+would, for the commands that take no --emulator."""
 
 from __future__ import annotations
 

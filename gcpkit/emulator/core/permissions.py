@@ -89,7 +89,7 @@ def project_of(store, api: str, params: dict, query: list[tuple[str, str]]) -> s
         from gcpkit.emulator.storage.common import BUCKETS
 
         bucket = store.get(BUCKETS, str(params["bucket"]))
-        project = bucket.get("projectNumber") if bucket else None
+        project = (bucket.get("_project") or bucket.get("projectNumber")) if bucket else None
     if project and str(project).isdigit():
         project = _project_id_of_number(store, str(project))
     return project or None
