@@ -14,6 +14,7 @@ PRICE_DATE = shipped_table().date
 CURRENCY = shipped_table().currency
 
 
-def monthly_cost(type_name: str, body: dict) -> float | None:
-    """Estimated monthly cost of one live resource in CURRENCY, or None when the table cannot tell."""
-    return resource_cost(type_name, body, shipped_table()).monthly
+def monthly_cost(type_name: str, body: dict, table=None) -> float | None:
+    """Estimated monthly cost of one live resource (in the table's currency; by default the shipped
+    table's, CURRENCY), or None when the table cannot tell."""
+    return resource_cost(type_name, body, table or shipped_table()).monthly

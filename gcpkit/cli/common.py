@@ -121,3 +121,8 @@ class OneLineUsageErrors(TyperGroup):
     def invoke(self, ctx):  # subcommands parse their flags in here
         with _usage_error_as_one_line():
             return super().invoke(ctx)
+
+
+PricesOpt = Annotated[str | None, typer.Option("--prices", metavar="FILE", help="Prices to estimate the "
+                                                 "monthly cost with, merged over gcpkit's table (default: "
+                                                 "`prices:` in .gcpkit/config.yaml).")]

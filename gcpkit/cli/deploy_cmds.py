@@ -9,7 +9,7 @@ import typer
 
 from gcpkit import console
 from gcpkit.cli.common import (Common, EmulatorOpt, EndpointsOpt, OutputOpt, OutputFormat, ParallelismOpt,
-                               ProjectOpt, RegionOpt, StateOpt, VerboseOpt, ZoneOpt, guarded)
+                               PricesOpt, ProjectOpt, RegionOpt, StateOpt, VerboseOpt, ZoneOpt, guarded)
 from gcpkit.errors import AccessDenied, BadInput, Interrupted, OperationFailed
 
 DeploymentOpt = Annotated[Optional[str], typer.Option("--deployment", "-d", help="Deployment name "
@@ -21,9 +21,6 @@ ValuesOpt = Annotated[Optional[str], typer.Option("--values", metavar="FILE", he
 YesOpt = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 ForceUnprotectOpt = Annotated[bool, typer.Option("--force-unprotect", help="Turn deletion protection off "
                                                  "(Cloud SQL, Firestore) so those resources can be deleted.")]
-PricesOpt = Annotated[str | None, typer.Option("--prices", metavar="FILE", help="Prices to estimate the "
-                                                 "monthly cost with, merged over gcpkit's table (default: "
-                                                 "`prices:` in .gcpkit/config.yaml).")]
 BreakLockOpt = Annotated[bool, typer.Option("--break-lock", help="Remove the deployment's lock first if the "
                                             "process holding it is no longer running (after a crash).")]
 

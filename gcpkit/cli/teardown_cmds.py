@@ -17,7 +17,7 @@ import typer
 
 from gcpkit import console
 from gcpkit.cli.common import (Common, EmulatorOpt, EndpointsOpt, OutputFormat, OutputOpt, ParallelismOpt,
-                               ProjectOpt, StateOpt, VerboseOpt)
+                               PricesOpt, ProjectOpt, StateOpt, VerboseOpt)
 from gcpkit.errors import BadInput, LockedError, OperationFailed
 
 PROJECT_ID = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
@@ -337,16 +337,20 @@ def orphans(project: ProjectOpt = None, delete: Annotated[bool, typer.Option(
             break_lock: Annotated[bool, typer.Option("--break-lock", help="Remove a deployment's lock first if the "
                                                      "process holding it is no longer running.")] = False,
             emulator: EmulatorOpt = False, endpoints: EndpointsOpt = None, parallelism: ParallelismOpt = 10,
-            output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False, state: StateOpt = None) -> None:
+            output: OutputOpt = OutputFormat.text, verbose: VerboseOpt = False, state: StateOpt = None,
+            prices: PricesOpt = None) -> None:
     """List resources labelled managed-by=gcpkit that no deployment in the state claims: kind, age, cost."""
     from gcpkit.inventory import inventory, short_kind
-    from gcpkit.prices import CURRENCY, PRICE_DATE, monthly_cost
+    from gcpkit.prices import monthly_cost
+    from gcpkit.pricing.table import load_table
     from gcpkit.session import resolve_project
 
     if yes and not delete:
         raise BadInput("--yes only applies with --delete", where="--yes")
     if delete and not yes and not interactive():
         raise BadInput("no terminal to confirm on", where="--yes", hint="pass --delete --yes to delete without a prompt")
+    table = load_table(prices)  # a bad price file stops here, before any call
+    currency, price_date = table.currency, table.date
     project_id = resolve_project(project)
     c = Common(project_id, None, None, emulator, endpoints, parallelism, output, verbose, state)
     now = datetime.now(timezone.utc)
@@ -357,17 +361,17 @@ def orphans(project: ProjectOpt = None, delete: Annotated[bool, typer.Option(
         rows = []
         for f, why in found:
             seconds, age = _age(f.created, now)
-            cost = monthly_cost(f.type, f.body)
+            cost = monthly_cost(f.type, f.body, table)
             rows.append({"kind": short_kind(f.type), "type": f.type, "name": f.name, "where": f.where,
                          "deployment": f.owner, "created": f.created, "age_s": seconds, "age": age,
                          "monthly_cost": None if cost is None else round(cost, 2), "why": why})
         total = round(sum(r["monthly_cost"] or 0 for r in rows), 2)
         console.err.print(console.table(
             f"Orphans in project {project_id}: labelled managed-by=gcpkit, claimed by no deployment state",
-            ["kind", "name", "where", "deployment", "age", f"est. {CURRENCY}/month", "why"],
+            ["kind", "name", "where", "deployment", "age", f"est. {currency}/month", "why"],
             [[r["kind"], r["name"], r["where"], r["deployment"], r["age"],
               "?" if r["monthly_cost"] is None else f"{r['monthly_cost']:.2f}", r["why"]] for r in rows]))
-        console.err.print(f"{len(rows)} orphan(s), about {total:.2f} {CURRENCY}/month (list prices of {PRICE_DATE}; "
+        console.err.print(f"{len(rows)} orphan(s), about {total:.2f} {currency}/month (list prices of {price_date}; "
                           "estimates only)")
         for problem in inv.problems:
             console.err.print(f"[yellow]warning:[/] could not list {problem}")
@@ -377,7 +381,7 @@ def orphans(project: ProjectOpt = None, delete: Annotated[bool, typer.Option(
                 raise typer.Exit(1)
             deleted = _delete_orphans([f for f, _ in found], session, target, project_id, c, break_lock)
     if c.json:
-        console.print_json({"project": project_id, "price_date": PRICE_DATE, "currency": CURRENCY,
+        console.print_json({"project": project_id, "price_date": price_date, "currency": currency,
                             "orphans": rows, "total_monthly_cost": total, "deleted": deleted,
                             "problems": inv.problems})
 

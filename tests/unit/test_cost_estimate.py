@@ -197,3 +197,23 @@ def test_orphans_keeps_using_the_shipped_table():
     live_vm = {"machineType": "https://x/zones/us-central1-a/machineTypes/e2-small", "status": "RUNNING"}
     assert monthly_cost("compute.v1.instance", live_vm) == pytest.approx(C["machine_hourly"]["e2-small"] * H)
     assert monthly_cost("compute.v1.instance", {**live_vm, "status": "TERMINATED"}) == 0.0
+
+
+def test_orphans_prices_with_a_user_file(tmp_path, monkeypatch):
+    """`gcpkit orphans --prices FILE` prices with the file merged over the shipped table; a bad file is
+    bad input before any call (the project has no emulator here: nothing could be called anyway)."""
+    from typer.testing import CliRunner
+
+    from gcpkit.cli.main import app
+    from gcpkit.prices import monthly_cost
+    from gcpkit.pricing.table import load_table
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text("compute: {machine_hourly: {e2-small: 1.0}}\n")
+    live_vm = {"machineType": "https://x/zones/us-central1-a/machineTypes/e2-small", "status": "RUNNING"}
+    assert monthly_cost("compute.v1.instance", live_vm, load_table("mine.yaml")) == pytest.approx(1.0 * H)
+    (tmp_path / "bad.yaml").write_text("compute: {machine_hourly: {e2-small: cheap}}\n")
+    result = CliRunner().invoke(app, ["orphans", "--project", "p", "--endpoints", "missing.json",
+                                      "--prices", "bad.yaml"])
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: bad.yaml"), result.output
