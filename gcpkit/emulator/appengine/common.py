@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from datetime import datetime, timezone
 
-from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.errors import GrpcError
 from gcpkit.emulator.resourcemanager.lifecycle import is_active
 
 API = "appengine"
@@ -34,16 +34,8 @@ LOCATIONS = {
 }
 
 
-class GaeError(ApiError):
+class GaeError(GrpcError):
     """{"error": {"code", "message", "status"}}: the App Engine Admin API answers like a gRPC API."""
-
-    def __init__(self, code: int, status: str, message: str):
-        super().__init__(code, status.lower(), message, status=status)
-
-    def to_body(self) -> dict:
-        body = super().to_body()
-        body["error"].pop("errors", None)
-        return body
 
 
 def invalid(message: str) -> GaeError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.errors import GrpcError
 
 API = "artifactregistry"
 V1 = "type.googleapis.com/google.devtools.artifactregistry.v1."
@@ -13,16 +13,8 @@ REPOSITORIES = "artifactregistry/repositories"  # key: project/location/reposito
 OPERATIONS = "artifactregistry/operations"  # key: project/location/operation
 
 
-class RegistryError(ApiError):
+class RegistryError(GrpcError):
     """{"error": {"code", "message", "status"}}: Artifact Registry is a gRPC-first API."""
-
-    def __init__(self, code: int, status: str, message: str):
-        super().__init__(code, status.lower(), message, status=status)
-
-    def to_body(self) -> dict:
-        body = super().to_body()
-        body["error"].pop("errors", None)
-        return body
 
 
 def invalid(message: str) -> RegistryError:

@@ -41,6 +41,19 @@ class ApiError(Exception):
         return {"error": err}
 
 
+
+class GrpcError(ApiError):
+    """{"error": {"code", "message", "status"[, "details"]}}: how the gRPC-first APIs (Firestore, Secret
+    Manager, App Engine Admin, Artifact Registry, Resource Manager v3) answer: no legacy "errors" list."""
+
+    def __init__(self, code: int, status: str, message: str, details: list | None = None):
+        super().__init__(code, status.lower(), message, status=status, details=details)
+
+    def to_body(self) -> dict:
+        body = super().to_body()
+        body["error"].pop("errors", None)
+        return body
+
 def not_found(message: str) -> ApiError:
     return ApiError(404, "notFound", message)
 

@@ -7,7 +7,7 @@ import base64
 import hashlib
 from datetime import datetime, timezone
 
-from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.errors import GrpcError
 
 API = "firestore"
 ADMIN = "type.googleapis.com/google.firestore.admin.v1."
@@ -15,16 +15,8 @@ DATABASES = "firestore/databases"  # key: project/database
 OPERATIONS = "firestore/operations"  # key: project/database/operation
 
 
-class FirestoreError(ApiError):
+class FirestoreError(GrpcError):
     """{"error": {"code", "message", "status"}}: Firestore Admin is a gRPC-first API."""
-
-    def __init__(self, code: int, status: str, message: str):
-        super().__init__(code, status.lower(), message, status=status)
-
-    def to_body(self) -> dict:
-        body = super().to_body()
-        body["error"].pop("errors", None)
-        return body
 
 
 def invalid(message: str) -> FirestoreError:

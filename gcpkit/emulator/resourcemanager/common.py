@@ -8,7 +8,7 @@ import copy
 import uuid
 from datetime import datetime, timezone
 
-from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.errors import GrpcError
 
 from .lifecycle import ACTIVE, PROJECTS, find_project, project_number
 
@@ -20,16 +20,8 @@ OPERATIONS = "resourcemanager/operations"  # key: operation id (the part after "
 V3 = "type.googleapis.com/google.cloudresourcemanager.v3."
 
 
-class RmError(ApiError):
+class RmError(GrpcError):
     """{"error": {"code", "message", "status"[, "details"]}}, as the real API answers."""
-
-    def __init__(self, code: int, status: str, message: str, details: list | None = None):
-        super().__init__(code, status.lower(), message, status=status, details=details)
-
-    def to_body(self) -> dict:
-        body = super().to_body()
-        body["error"].pop("errors", None)
-        return body
 
 
 def invalid(message: str) -> RmError:

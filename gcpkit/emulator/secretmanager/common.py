@@ -11,7 +11,7 @@ import re
 import uuid
 from datetime import datetime, timezone
 
-from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.errors import GrpcError
 from gcpkit.emulator.resourcemanager.lifecycle import is_active, project_number
 
 SECRETS = "secretmanager/secrets"  # key: "<number>/<secret>"
@@ -22,16 +22,8 @@ POLICIES = "secretmanager/policies"  # key: "<number>/<secret>"
 _SECRET_ID = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 
 
-class SmError(ApiError):
+class SmError(GrpcError):
     """{"error": {"code", "message", "status"}}: Secret Manager is a gRPC-first API."""
-
-    def __init__(self, code: int, status: str, message: str):
-        super().__init__(code, status.lower(), message, status=status)
-
-    def to_body(self) -> dict:
-        body = super().to_body()
-        body["error"].pop("errors", None)
-        return body
 
 
 def invalid(message: str) -> SmError:
