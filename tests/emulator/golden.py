@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 from urllib.parse import urlsplit
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "gcp-golden"
@@ -233,6 +233,25 @@ def shape_differences(recorded: object, got: object) -> list[str]:
                 isinstance(recorded[key], (int, float)) and isinstance(got[key], (int, float))):
             diffs.append(f"type of '{key}' {type(recorded[key]).__name__} != {type(got[key]).__name__}")
     return diffs
+
+
+def deep_shape_diff(want, got, path: str = "") -> list[str]:
+    """Readable differences between two json_shape()s, down to nested keys (lists: their first items)."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out = []
+        for key in sorted(set(want) | set(got)):
+            where = f"{path}.{key}" if path else key
+            if key not in got:
+                out.append(f"missing {where}")
+            elif key not in want:
+                out.append(f"extra {where}")
+            else:
+                out += deep_shape_diff(want[key], got[key], where)
+        return out
+    if isinstance(want, list) and isinstance(got, list) and want and got and isinstance(want[0], dict) \
+            and isinstance(got[0], dict):
+        return deep_shape_diff(want[0], got[0], path + "[]")
+    return [] if want == got else [f"{path or 'body'}: {json.dumps(got)} != {json.dumps(want)}"]
 
 
 def json_shape(value: object, skip: Callable[[dict, str], bool] | None = None) -> object:

@@ -64,26 +64,9 @@ def compare(want_status: int, want, status: int, got) -> list[str]:
         if golden.error_view(got) != golden.error_view(want):
             problems.append(f"error {golden.error_view(got)} != {golden.error_view(want)}")
     else:
-        problems += _diff(golden.json_shape(want or {}), golden.json_shape(got))
+        problems += golden.deep_shape_diff(golden.json_shape(want or {}), golden.json_shape(got))
     return problems
 
-
-def _diff(want, got, path: str = "") -> list[str]:
-    if isinstance(want, dict) and isinstance(got, dict):
-        out = []
-        for key in sorted(set(want) | set(got)):
-            where = f"{path}.{key}" if path else key
-            if key not in got:
-                out.append(f"missing {where}")
-            elif key not in want:
-                out.append(f"extra {where}")
-            else:
-                out += _diff(want[key], got[key], where)
-        return out
-    if isinstance(want, list) and isinstance(got, list) and want and got and isinstance(want[0], dict) \
-            and isinstance(got[0], dict):
-        return _diff(want[0], got[0], path + "[]")
-    return [] if want == got else [f"{path or 'body'}: {json.dumps(got)} != {json.dumps(want)}"]
 
 
 def fill(text: str, values: dict[str, str]) -> str:

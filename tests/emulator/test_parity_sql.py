@@ -33,24 +33,6 @@ def shape(value):
                              and key in OPERATION_TIMING_KEYS)
 
 
-def _diff(want, got, path: str = "") -> list[str]:
-    """Readable differences between two shapes."""
-    if isinstance(want, dict) and isinstance(got, dict):
-        out = []
-        for key in sorted(set(want) | set(got)):
-            where = f"{path}.{key}" if path else key
-            if key not in got:
-                out.append(f"missing {where}")
-            elif key not in want:
-                out.append(f"extra {where}")
-            else:
-                out += _diff(want[key], got[key], where)
-        return out
-    if isinstance(want, list) and isinstance(got, list) and want and got and isinstance(want[0], dict) \
-            and isinstance(got[0], dict):
-        return _diff(want[0], got[0], path + "[]")
-    return [] if want == got else [f"{path or 'body'}: {json.dumps(got)} != {json.dumps(want)}"]
-
 
 def compare(expected_status: int, expected: dict, status: int, got: dict) -> list[str]:
     problems = []
@@ -60,7 +42,7 @@ def compare(expected_status: int, expected: dict, status: int, got: dict) -> lis
         if golden.error_view(got) != golden.error_view(expected):
             problems.append(f"error {golden.error_view(got)} != {golden.error_view(expected)}")
     else:
-        problems += _diff(shape(expected), shape(got))
+        problems += golden.deep_shape_diff(shape(expected), shape(got))
     return problems
 
 
