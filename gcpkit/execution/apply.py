@@ -4,6 +4,7 @@ around every mutating call (intent before, record after) so a killed run resumes
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -70,8 +71,8 @@ class _Applier:
             self._finish_create_intents(name)
             return NOOP
         resolved = self.resolve(step.properties)
-        if step.action == ADOPT:
-            live = step.live
+        if step.action == ADOPT:  # a killed run's create: its pending intent is closed once recorded
+            live = _resumed(provider, self.ctx, name, resolved, step.live)
         elif step.action in (CREATE, REPLACE):
             if step.action == REPLACE:
                 before = step.live.body if step.live is not None else None
@@ -91,8 +92,10 @@ class _Applier:
     def _create(self, step: Step, provider: Any, resolved: dict) -> Live:
         request_id = step.request_id or str(uuid.uuid4())
         scope = {k: resolved[k] for k in ("zone", "region") if k in resolved}
+        # `started`: when the create call may first have reached the API; a resource without ownership marks
+        # created after it, found by a resumed run, was made by this call (see made_by_intent).
         intent = self.state.begin_intent(self.plan.deployment, step.name, "create", step.type,
-                                         {"request_id": request_id, "scope": scope})
+                                         {"request_id": request_id, "scope": scope, "started": time.time()})
         try:
             try:
                 live = provider.create(self.ctx, step.name, resolved, request_id)
@@ -104,6 +107,7 @@ class _Applier:
                         f"{step.type} {step.name!r} already exists and was not created by deployment "
                         f"{self.plan.deployment!r}" + (f" (owner: {owner})" if owner else ""),
                         hint="choose another --deployment name, or delete that resource yourself") from None
+                live = _resumed(provider, self.ctx, step.name, resolved, live)
             if step.name in self.needs_read:
                 live = provider.read_after_create(self.ctx, step.name, resolved)
         except BaseException:
@@ -170,6 +174,14 @@ class _Applier:
             except KeyError:
                 result[output["name"]] = None
         return result
+
+
+def _resumed(provider: Any, ctx: Ctx, name: str, resolved: dict, live: Live) -> Live:
+    """A resource of ours found existing where a create was intended (a killed or failed run made it):
+    providers whose create does more than one call, or whose resources can be left half made, finish it
+    (`resume`); for the others it is the resource as found."""
+    resume = getattr(provider, "resume", None)
+    return resume(ctx, name, resolved, live) if resume is not None else live
 
 
 def _walk(graph: dict[str, set[str]], run: Callable[[str], Any], parallelism: int,

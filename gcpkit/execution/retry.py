@@ -37,6 +37,22 @@ TRANSIENT_OPERATION_ERRORS = frozenset({
     "RESOURCE_NOT_READY",
 })
 
+#: google.rpc.Code by number: the `error.code` of google.longrunning operations (Firestore, Artifact
+#: Registry, App Engine) and of GKE operations, named in messages as Compute names its codes.
+RPC_CODE_NAMES = {1: "CANCELLED", 2: "UNKNOWN", 3: "INVALID_ARGUMENT", 4: "DEADLINE_EXCEEDED", 5: "NOT_FOUND",
+                  6: "ALREADY_EXISTS", 7: "PERMISSION_DENIED", 8: "RESOURCE_EXHAUSTED", 9: "FAILED_PRECONDITION",
+                  10: "ABORTED", 11: "OUT_OF_RANGE", 12: "UNIMPLEMENTED", 13: "INTERNAL", 14: "UNAVAILABLE",
+                  15: "DATA_LOSS", 16: "UNAUTHENTICATED"}
+
+
+def operation_error_text(error: dict, fallback: str = "") -> str:
+    """"CODE: message" for a google.rpc.Status (code by name), as Compute's operation errors read."""
+    code = error.get("code")
+    name = RPC_CODE_NAMES.get(code, str(code)) if isinstance(code, int) else (code or "")
+    message = error.get("message") or fallback
+    return f"{name}: {message}" if name and message else str(name or message)
+
+
 # Class names (anywhere in the MRO) of connection-level failures: builtins, requests, urllib3,
 # http.client, httplib2, google.auth (TransportError wraps the transport's failure).
 _CONNECTION_CLASS_NAMES = frozenset({

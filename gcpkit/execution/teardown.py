@@ -58,6 +58,7 @@ class Item:
     live: dict | None = None  # the body last seen (state, or the inventory)
     foreign: str | None = None  # set when the live resource now belongs to someone else: left alone
     note: str = ""
+    intent: dict = field(default_factory=dict)  # JOURNAL: the payload of the create intent that names it
 
 
 @dataclass
@@ -91,7 +92,7 @@ def plan_teardown(deployment: str, state: Any, ctx: Ctx, *, discover: bool = Tru
         # A killed run may have created this before recording it: deleted only if it carries our labels.
         if intent.action == "create" and intent.resource not in items and intent.type in FACTORIES:
             items[intent.resource] = Item(intent.resource, intent.type, intent.resource, JOURNAL,
-                                          dict((intent.payload or {}).get("scope", {})))
+                                          dict((intent.payload or {}).get("scope", {})), intent=intent.payload or {})
     problems: list[str] = []
     if discover:
         from gcpkit.inventory import inventory, known_types
@@ -226,9 +227,13 @@ class _Runner:
             except NotFound:
                 self._finish(item)
                 return "delete"
-            if getattr(provider, "external", False) or not is_ours(provider, live, self.plan.deployment):
+            made_by = getattr(provider, "made_by_intent", None)  # types without ownership marks (Firestore)
+            if getattr(provider, "external", False) or not (
+                    is_ours(provider, live, self.plan.deployment)
+                    or (made_by is not None and made_by(live, item.intent))):
                 self._finish(item)
                 return "delete"
+            item.live = item.live or live.body  # what delete checks against (Firestore: the uid)
         step = self.steps[key]
         self.applier._journaled(step, "delete", lambda: self._delete(provider, item))
         self._finish(item)

@@ -189,7 +189,10 @@ def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool, read_par
             steps[name] = step  # an action on something not ours (e.g. stop the source VM): always run it
             continue
         if record is None:
-            if not is_ours(provider, step.live, deployment):
+            made_by = getattr(provider, "made_by_intent", None)  # types without ownership marks (Firestore)
+            if not is_ours(provider, step.live, deployment) and not (
+                    made_by is not None and intent is not None and intent.action == "create"
+                    and made_by(step.live, intent.payload or {})):
                 raise LockedError(
                     f"{spec.type} {name!r} already exists and was not created by deployment {deployment!r}"
                     + (f" (it belongs to gcpkit deployment {owner!r})" if owner else ""),

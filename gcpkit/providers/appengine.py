@@ -43,7 +43,9 @@ def wait_operation(ctx: Ctx, client: Any, op: dict, what: str) -> dict:
                   lambda o: bool(o.get("done")), deadline_s=ctx.deadline_s, what=what)
     error = op.get("error")
     if error:
-        raise OperationFailed(f"{what} failed: {error.get('message', '')} (code {error.get('code', '?')})")
+        from gcpkit.execution.retry import operation_error_text
+
+        raise OperationFailed(f"{what} failed: {operation_error_text(error)}")
     return op
 
 

@@ -25,7 +25,9 @@ def wait_operation(ctx: Ctx, client: Any, op: dict, what: str) -> dict:
         op = poll(lambda: execute(ops.get(name=op["name"])), lambda o: bool(o.get("done")),
                   deadline_s=ctx.deadline_s, what=what)
     if op.get("error"):
-        raise OperationFailed(f"{what} failed: {op['error'].get('message') or op['error'].get('code')}")
+        from gcpkit.execution.retry import operation_error_text
+
+        raise OperationFailed(f"{what} failed: {operation_error_text(op['error'])}")
     return op
 
 

@@ -3,7 +3,11 @@
 Ownership without labels: a Firestore database carries neither labels nor a description, and the
 (default) database may predate gcpkit (App Engine and Datastore users have had one for years). So:
 - create never adopts: a database that already exists (409) is reported as not gcpkit's (owner() is
-  None), and `up` stops there instead of taking it over;
+  None), and `up` stops there instead of taking it over; except the one a killed run of this deployment
+  created: its journal says when its create call started, and a database created after that instant
+  (createTime) did not predate it (made_by_intent). A clock ahead of Google's errs on the safe side
+  (refused); one behind by s seconds could take a database made by someone else in the s seconds
+  before the call, whose create would then have failed;
 - what gcpkit created is known from its state alone, and delete checks that the live database is still
   that one (same `uid` as recorded at creation): a database deleted and re-created by someone else since
   is left alone;
@@ -34,7 +38,9 @@ def wait_operation(ctx: Ctx, client: Any, op: dict, what: str) -> dict:
                   deadline_s=ctx.deadline_s, what=what)
     error = op.get("error")
     if error:
-        raise OperationFailed(f"{what} failed: {error.get('message') or error.get('code')}")
+        from gcpkit.execution.retry import operation_error_text
+
+        raise OperationFailed(f"{what} failed: {operation_error_text(error)}")
     return op
 
 
@@ -67,6 +73,20 @@ class DatabaseProvider(ApiProvider):
 
     def owner(self, live: Live) -> str | None:
         return None  # no labels, no description: see the module doc
+
+    def made_by_intent(self, live: Live, payload: dict) -> bool:
+        """Whether the live database was created by the create call of a journal intent (its payload): it
+        was created after the call started. See the module doc."""
+        from datetime import datetime
+
+        started, created = payload.get("started"), live.body.get("createTime")
+        if not isinstance(started, (int, float)) or not isinstance(created, str):
+            return False
+        try:
+            when = datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            return False
+        return when >= started
 
     def read(self, ctx: Ctx, name: str, properties: dict) -> Live:
         body = execute(self.client(ctx).projects().databases().get(name=self._name(ctx, name, properties)))

@@ -22,6 +22,9 @@ from gcpkit.providers.base import Ctx, Live, NotFound, ownership_labels
 from gcpkit.providers.google_api import ApiProvider, execute, poll
 
 
+DEFAULT_POOL = "default-pool"  # what GKE names the pool it makes from a cluster's initialNodeCount/nodeConfig
+
+
 def parent(ctx: Ctx, properties: dict) -> str:
     return f"projects/{ctx.env['project']}/locations/{properties.get('location') or ctx.env['zone']}"
 
@@ -47,14 +50,29 @@ def wait_operation(ctx: Ctx, client: Any, properties: dict, op: dict, what: str)
               deadline_s=ctx.deadline_s, what=f"GKE operation {op.get('operationType', '')} {what}")
     error = op.get("error") or {}
     if error.get("message") or error.get("code"):
+        from gcpkit.execution.retry import operation_error_text
+
         raise OperationFailed(f"GKE {op.get('operationType', 'operation')} of {what} failed: "
-                              f"{error.get('message') or op.get('statusMessage') or error.get('code')}")
+                              f"{operation_error_text(error, op.get('statusMessage', ''))}")
     return op
 
 
 def mutate(ctx: Ctx, request: Any) -> dict:
     """A mutating call, riding out FAILED_PRECONDITION while another operation runs on the cluster."""
     return execute(request, deadline_s=ctx.deadline_s)
+
+
+def settled(ctx: Ctx, read: Any, what: str) -> Live:
+    """The resource once its creation has ended (no longer PROVISIONING): RUNNING, or ERROR if it failed."""
+    box: list[Live] = []
+
+    def fetch() -> dict:
+        box[:] = [read()]
+        return box[0].body
+
+    poll(fetch, lambda body: body.get("status") != "PROVISIONING", deadline_s=ctx.deadline_s,
+         what=f"GKE creating {what}")
+    return box[0]
 
 
 class ClusterProvider(ApiProvider):
@@ -93,12 +111,33 @@ class ClusterProvider(ApiProvider):
         op = mutate(ctx, clusters.create(parent=parent(ctx, properties),
                                          body={"cluster": self._body(ctx, name, properties)}))
         wait_operation(ctx, client, properties, op, f"cluster {name}")
-        live = self.read(ctx, name, properties)
-        if properties.get("removeDefaultNodePool"):
-            for pool in live.body.get("nodePools") or []:
-                op = mutate(ctx, clusters.nodePools().delete(name=f"{self._name(ctx, name, properties)}/nodePools/"
-                                                                  f"{pool['name']}"))
-                wait_operation(ctx, client, properties, op, f"node pool {pool['name']} of cluster {name}")
+        return self._without_default_pool(ctx, name, properties, self.read(ctx, name, properties))
+
+    def resume(self, ctx: Ctx, name: str, properties: dict, live: Live) -> Live:
+        """This deployment's cluster, found existing where a create was intended (a killed run created it):
+        finish what create does after its call. Wait for it; one whose creation failed (ERROR) cannot be
+        repaired, so it is deleted and created again; then its default pool goes, if asked."""
+        live = settled(ctx, lambda: self.read(ctx, name, properties), f"cluster {name}")
+        if live.body.get("status") == "ERROR":
+            self.delete(ctx, name, properties)
+            return self.create(ctx, name, properties, "")
+        return self._without_default_pool(ctx, name, properties, live)
+
+    def _without_default_pool(self, ctx: Ctx, name: str, properties: dict, live: Live) -> Live:
+        """With removeDefaultNodePool: delete the pool GKE made from initialNodeCount/nodeConfig, which it
+        names default-pool (as Terraform's remove_default_node_pool does); other pools are never touched."""
+        if not properties.get("removeDefaultNodePool"):
+            return live
+        client = self.client(ctx)
+        for pool in live.body.get("nodePools") or []:
+            if pool.get("name") != DEFAULT_POOL:
+                continue
+            try:
+                op = mutate(ctx, client.projects().locations().clusters().nodePools().delete(
+                    name=f"{self._name(ctx, name, properties)}/nodePools/{DEFAULT_POOL}"))
+            except NotFound:  # a killed run's delete finished meanwhile
+                continue
+            wait_operation(ctx, client, properties, op, f"node pool {DEFAULT_POOL} of cluster {name}")
             live = self.read(ctx, name, properties)
         return live
 
@@ -169,6 +208,15 @@ class NodePoolProvider(ApiProvider):
             parent=f"{parent(ctx, properties)}/clusters/{properties['cluster']}", body={"nodePool": body}))
         wait_operation(ctx, client, properties, op, f"node pool {name}")
         return self.read(ctx, name, properties)
+
+    def resume(self, ctx: Ctx, name: str, properties: dict, live: Live) -> Live:
+        """A pool found existing where a create was intended: a killed run's (waited for), or one whose
+        creation failed, say on a quota, which GKE leaves in ERROR: deleted and created again."""
+        live = settled(ctx, lambda: self.read(ctx, name, properties), f"node pool {name}")
+        if live.body.get("status") == "ERROR":
+            self.delete(ctx, name, properties)
+            return self.create(ctx, name, properties, "")
+        return live
 
     def updatable(self, changed: list[str]) -> bool:
         return set(changed) <= {"autoscaling", "initialNodeCount"}

@@ -1,12 +1,13 @@
 """Shared by the crash-and-resume and fault suites: one table of the landed patterns, a lab (a fresh
 emulator and working directory) to run `gcpkit up` in, read-only views of the request log and of
 gcpkit's state file, and the convergence check both suites end with: no duplicate, no orphan, and
-`destroy deployment` leaves nothing labelled."""
+`destroy deployment` leaves nothing of the deployment (labelled, or tied to it otherwise: see census)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -36,13 +37,17 @@ SOAK = max(1, int(os.environ.get("GCPKIT_SOAK", "1") or 1))
 @dataclass(frozen=True)
 class Case:
     """One landed pattern at its smallest size. `setup` builds what the pattern needs to exist first
-    (in the same project, under another deployment); `quota` is an insert that a QUOTA_EXCEEDED fault
-    can fail, with the quota metric and region GCP would name."""
+    (in the same project, under another deployment); `quota` is a create that an exhausted-quota fault
+    can fail (QUOTA_EXCEEDED, operation_error rules in emulator/core/faults.py), with the quota metric,
+    region and (GKE, App Engine) amount needed that the API names."""
 
     pattern: str
     sets: tuple[str, ...] = ()
     setup: Callable[["Lab"], None] | None = None
     quota: dict = field(default_factory=dict)
+    # The emulator's time scale: operations of minutes (a GKE cluster: 330 s) are polled, and under faults
+    # every poll may be retried with backoff, so the longest chains run scaled down further.
+    time_scale: float = 0.002
 
     @property
     def deployment(self) -> str:
@@ -60,9 +65,14 @@ def _source_vm(lab: "Lab") -> None:
                 "--yes"], expect=0)
 
 
+def _default_service(lab: "Lab") -> None:
+    """App Engine's first service must be `default`, and the version serving it can never be deleted: another
+    deployment holds it, so the case deploys to its own service, which `destroy deployment` removes whole."""
+    lab.invoke(["up", "appengine", "--deployment", "base", "--zone", ZONE, "--emulator", "--project", PROJECT,
+                "--yes"], expect=0)
+
+
 _VM_QUOTA = {"method_id": "compute.instances.insert", "quota": "CPUS", "region": REGION}
-# One entry per landed pattern; gke-datastore and appengine get theirs once they pass their own e2e:
-#   Case("gke-datastore", ("replicas=1",), quota={...}), Case("appengine", (), quota={...})
 PATTERNS = [
     Case("gce-custom", ("vm_count=1",), quota=_VM_QUOTA),
     Case("gce-sql", ("vm_count=1",), quota=_VM_QUOTA),
@@ -70,6 +80,11 @@ PATTERNS = [
     Case("snapshot-to-mig", ("source_instance=source-vm-1", "min_replicas=1", "max_replicas=1"), setup=_source_vm,
          quota={"method_id": "compute.regionInstanceGroupManagers.insert", "quota": "INSTANCE_GROUP_MANAGERS",
                 "region": REGION}),
+    Case("gke-datastore", ("replicas=1", "node_count=1", "min_nodes=1", "max_nodes=1"), time_scale=0.0005,
+         quota={"method_id": "container.projects.locations.clusters.nodePools.create", "quota": "CPUS", "needed": 2,
+                "region": REGION}),
+    Case("appengine", ("service=web", "keep_versions=1"), setup=_default_service,
+         quota={"method_id": "appengine.apps.services.versions.create", "quota": "INSTANCES", "region": REGION}),
 ]
 
 
@@ -174,6 +189,11 @@ class StateView:
         return [r[0] for r in self._rows("SELECT resource FROM journal WHERE deployment = ? AND state = 'pending'",
                                          (deployment,))]
 
+    def live_elsewhere(self, deployment: str, type_name: str) -> list[dict]:
+        """The live bodies recorded for resources of `type_name` by the other deployments."""
+        rows = self._rows("SELECT live FROM resources WHERE deployment != ? AND type = ?", (deployment, type_name))
+        return [json.loads(live or "{}") for (live,) in rows]
+
     def resources(self, deployment: str) -> list[dict]:
         rows = self._rows("SELECT name, type, self_link, live FROM resources WHERE deployment = ?", (deployment,))
         return [{"name": n, "type": t, "self_link": s or "", "live": json.loads(live or "{}")}
@@ -182,15 +202,119 @@ class StateView:
 
 # ---- convergence ---------------------------------------------------------------------------------------
 
-def census(lab: Lab, deployment: str):
-    """Every resource in the project whose labels (or description marker) name the deployment, listed
-    live with the official clients through gcpkit's inventory."""
+def lab_target(lab: Lab):
     from gcpkit.clients import Target
+
+    return Target(project=PROJECT, endpoints=lab.emu.server.endpoints())
+
+
+def census(lab: Lab, deployment: str):
+    """Every resource in the project that is the deployment's, listed live with the official clients:
+    what its labels (or description marker) name, through gcpkit's inventory, and what the inventory
+    does not list (see `beyond_inventory`)."""
     from gcpkit.inventory import inventory
 
-    inv = inventory(Target(project=PROJECT, endpoints=lab.emu.server.endpoints()), PROJECT, deployment=deployment)
+    inv = inventory(lab_target(lab), PROJECT, deployment=deployment)
     assert not inv.problems, inv.problems
-    return inv.items
+    return inv.items + beyond_inventory(lab, deployment)
+
+
+def _pages(request, items_key: str) -> list[dict]:
+    """Every item of a google-api-python-client list call (`request(token)` makes one page's request),
+    riding out the transient faults the suites inject as gcpkit's inventory does."""
+    from gcpkit.providers.google_api import execute
+
+    out, token = [], None
+    while True:
+        page = execute(request(token))
+        out += page.get(items_key) or []
+        token = page.get("nextPageToken")
+        if not token:
+            return out
+
+
+def beyond_inventory(lab: Lab, deployment: str) -> list:
+    """What gcpkit's inventory does not list, found by what ties it to the deployment."""
+    target = lab_target(lab)
+    return (_repositories(target, deployment) + _databases(lab, target, deployment)
+            + _versions(target, deployment) + _node_pools(target, deployment))
+
+
+def _repositories(target, deployment: str) -> list:
+    """Artifact Registry repositories: labelled, but listed one location at a time (here the lab's region,
+    the only one a pattern puts them in)."""
+    from gcpkit.inventory import Found
+    from gcpkit.providers.base import owner_from
+
+    registry = target.discovery("artifactregistry", "v1").projects().locations().repositories()
+    listed = _pages(lambda t: registry.list(parent=f"projects/{PROJECT}/locations/{REGION}", pageToken=t),
+                    "repositories")
+    return [Found("artifactregistry.v1.repository", repo["name"].rsplit("/", 1)[-1], {"location": REGION},
+                  deployment, repo.get("createTime"), repo) for repo in listed if owner_from(repo) == deployment]
+
+
+def _databases(lab: Lab, target, deployment: str) -> list:
+    """Firestore databases: no labels, no description. Every one in the lab's project counts (owner None)
+    unless another deployment's state recorded it (same uid); `convergence` requires that this
+    deployment's state recorded it."""
+    from gcpkit.inventory import Found
+
+    others = {live.get("uid") for live in StateView(lab.state_path).live_elsewhere(deployment, "firestore.v1.database")}
+    databases = target.discovery("firestore", "v1").projects().databases()
+    return [Found("firestore.v1.database", db["name"].rsplit("/", 1)[-1], {}, None, db.get("createTime"), db)
+            for db in _pages(lambda t: databases.list(parent=f"projects/{PROJECT}"), "databases")
+            if db.get("uid") not in others]
+
+
+def _versions(target, deployment: str) -> list:
+    """App Engine versions: no labels; the deployment's are named `<deployment>-<12 hex>`
+    (appengine_staging.version_id), in any service."""
+    from gcpkit.inventory import Found
+    from gcpkit.providers.base import NotFound
+
+    gae = target.discovery("appengine", "v1").apps()
+    try:
+        services = [s["id"] for s in _pages(lambda t: gae.services().list(appsId=PROJECT, pageToken=t), "services")]
+    except NotFound:  # no application in the project: no version
+        return []
+    ours = re.compile(re.escape(deployment) + r"-[0-9a-f]{12}")
+    found = []
+    for service in services:
+        listed = _pages(lambda t, s=service: gae.services().versions().list(appsId=PROJECT, servicesId=s, pageToken=t),
+                        "versions")
+        found += [Found("appengine.v1.version", v["id"], {"service": service}, deployment, v.get("createTime"), v)
+                  for v in listed if ours.fullmatch(v["id"])]
+    return found
+
+
+def _node_pools(target, deployment: str) -> list:
+    """Node pools of the deployment's clusters: no labels of their own (GKE's default-pool among them)."""
+    from gcpkit.inventory import Found
+    from gcpkit.providers.base import owner_from
+
+    clusters = target.discovery("container", "v1").projects().locations().clusters()
+    return [Found("container.v1.nodePool", pool["name"], {"location": c["location"], "cluster": c["name"]},
+                  deployment, None, pool)
+            for c in _pages(lambda t: clusters.list(parent=f"projects/{PROJECT}/locations/-"), "clusters")
+            if owner_from({"labels": c.get("resourceLabels") or {}}) == deployment
+            for pool in c.get("nodePools") or []]
+
+
+def staging_strays(lab: Lab, deployment: str, bucket: str, live: set[str]) -> list[str]:
+    """Objects the deployment wrote in its App Engine staging bucket that nothing needs any more: a claim
+    whose version (of the `live` ones) does not exist, a staged file that no claim references
+    (gcpkit/providers/appengine_staging.py)."""
+    from gcpkit.constants import LABEL_DEPLOYMENT
+
+    target = lab_target(lab)
+    gcs = target.discovery("storage", "v1")
+    objects = [o for o in _pages(lambda t: gcs.objects().list(bucket=bucket, pageToken=t), "items")
+               if (o.get("metadata") or {}).get(LABEL_DEPLOYMENT) == deployment]
+    claims = {o["name"].split("/", 2)[2]: o for o in objects if o["name"].startswith("gcpkit/versions/")}
+    referenced = {sha for o in claims.values() for sha in (o.get("metadata") or {}).get("sha1s", "").split(",")}
+    return sorted([f"claim {v} (no such version)" for v in claims if v not in live]
+                  + [f"staged file {o['name']} (no claim references it)" for o in objects
+                     if not o["name"].startswith("gcpkit/versions/") and o["name"] not in referenced])
 
 
 def _recorded_names(record: dict) -> set[str]:
@@ -211,19 +335,30 @@ class Convergence:
     orphans: list[str]
 
 
-def convergence(lab: Lab, deployment: str) -> Convergence:
-    """Duplicates: two live resources of one kind for one name. Orphans: a labelled resource that
-    gcpkit's state does not hold."""
+def convergence(lab: Lab, deployment: str, keep_versions: int = 1) -> Convergence:
+    """Duplicates: two live resources of one kind for one name (one name in two zones or regions is two
+    resources), or more App Engine versions of the deployment in a service than it keeps. Orphans: a
+    resource of the deployment that gcpkit's state does not hold (a Firestore database: whose uid the
+    state did not record), and what its staging bucket holds that nothing needs."""
     found = census(lab, deployment)
     records = StateView(lab.state_path).resources(deployment)
     known = {(r["type"], name) for r in records for name in _recorded_names(r)}
     groups = {name for r in records if r["type"].endswith("nstanceGroupManager") for name in _recorded_names(r)}
-    counts = Counter((f.type, f.name) for f in found)  # one name in two zones or regions is two resources
+    uids = {r["live"].get("uid") for r in records if r["type"] == "firestore.v1.database"}
+    counts = Counter((f.type, f.name) for f in found)
+    per_service = Counter(f.scope["service"] for f in found if f.type == "appengine.v1.version")
+    orphans = [f"{f.type} {f.name} ({f.scope.get('cluster') or f.scope.get('service') or f.where})" for f in found
+               if ((f.type, f.name) not in known and _group_of(f) not in groups)
+               or (f.type == "firestore.v1.database" and f.body.get("uid") not in uids)]
+    for bucket in {r["live"].get("name") for r in records if r["type"] == "storage.v1.bucket"
+                   and (r["live"].get("labels") or {}).get("purpose") == "appengine-staging"}:
+        orphans += staging_strays(lab, deployment, bucket, {f.name for f in found if f.type == "appengine.v1.version"})
     return Convergence(
         labelled=len(found), recorded=len(records),
-        duplicates=[f"{t} {n} x{c}" for (t, n), c in sorted(counts.items()) if c > 1],
-        orphans=sorted(f"{f.type} {f.name} ({f.where})" for f in found
-                       if (f.type, f.name) not in known and _group_of(f) not in groups))
+        duplicates=[f"{t} {n} x{c}" for (t, n), c in sorted(counts.items()) if c > 1]
+        + [f"appengine.v1.version: {c} in service {s}, keeps {keep_versions}" for s, c in sorted(per_service.items())
+           if c > keep_versions],
+        orphans=sorted(orphans))
 
 
 def _group_of(found) -> str | None:
@@ -238,7 +373,8 @@ def _group_of(found) -> str | None:
 def assert_converged(lab: Lab, case: Case) -> Convergence:
     """After an `up` that exited 0: no duplicate, no orphan, no create left pending in the journal,
     and nothing left to do (a plan shows no change)."""
-    result = convergence(lab, case.deployment)
+    keep = dict(s.split("=", 1) for s in case.sets).get("keep_versions", "3")  # the appengine pattern's default
+    result = convergence(lab, case.deployment, keep_versions=int(keep))
     assert result.duplicates == [], result.duplicates
     assert result.orphans == [], result.orphans
     assert result.labelled > 0

@@ -2,8 +2,9 @@
 seeded moments (while a mutating request is in flight, right after the API accepted a create and before
 gcpkit wrote it down, and after a random number of requests); each kill is followed by another `up`
 that is killed in turn, until one finishes on its own. Every chain ends converged (no duplicate, no
-orphan, nothing left to do) and `destroy deployment` leaves nothing labelled. SIGINT on a real pattern:
-exit 130, state saved and unlocked, a resume hint, and the next `up` completes.
+orphan, nothing left to do) and `destroy deployment` leaves nothing of the deployment. SIGINT on a real
+pattern: exit 130, state saved and unlocked, a resume hint, and the next `up` completes. And the convergence
+check itself sees what labels do not show (Firestore, App Engine versions, node pools, staging objects).
 
 Moments are observed from outside only: gcpkit's journal (read-only) and the emulator's request log.
 A kill counts as mid-request when the log later shows a mutating request that started before the kill
@@ -18,8 +19,9 @@ import time
 from collections import Counter
 
 import pytest
-from reliability_helpers import (PATTERNS, SOAK, Case, Lab, LogTail, StateView, assert_converged, case_ids,
-                                 destroy_leaves_nothing, is_create, is_mutation, kill)
+from reliability_helpers import (PATTERNS, PROJECT, REGION, SOAK, ZONE, Case, Lab, LogTail, StateView, lab_target,
+                                 assert_converged, case_ids, convergence, destroy_leaves_nothing, is_create,
+                                 is_mutation, kill)
 
 KILLS_PER_PATTERN = 20 * SOAK
 KILLS_PER_CHAIN = 5  # then a run to completion (in-process, it is cheaper), the checks, and a fresh chain
@@ -100,7 +102,7 @@ def test_sigkill_at_seeded_moments_then_resume(case, tmp_path, monkeypatch, reco
     survived: Counter[str] = Counter()
     chains = 0
     while sum(survived.values()) < KILLS_PER_PATTERN:
-        lab = Lab(tmp_path / f"chain-{chains}", monkeypatch, faults=LATENCY)
+        lab = Lab(tmp_path / f"chain-{chains}", monkeypatch, faults=LATENCY, time_scale=case.time_scale)
         try:
             if case.setup:
                 case.setup(lab)
@@ -120,7 +122,7 @@ def test_sigkill_at_seeded_moments_then_resume(case, tmp_path, monkeypatch, reco
     record_property("figure", f"crash-resume {case.pattern}: {total} SIGKILL points survived "
                               f"({survived['mid-request']} mid-request, {survived['after-create']} between a "
                               f"create and its state write, {survived['elsewhere']} elsewhere) over {chains} "
-                              "chain(s); 0 duplicates, 0 orphans, nothing labelled after destroy")
+                              "chain(s); 0 duplicates, 0 orphans, nothing of it left after destroy")
     assert survived["mid-request"] >= 2 * SOAK and survived["after-create"] >= 2 * SOAK, survived
 
 
@@ -145,3 +147,60 @@ def test_sigint_on_a_real_pattern_saves_state_and_resumes(tmp_path, monkeypatch)
         destroy_leaves_nothing(lab, case)
     finally:
         lab.stop()
+
+
+def test_convergence_check_sees_what_labels_do_not_show(tmp_path, monkeypatch):
+    """The check every chain ends with can fail for the kinds gcpkit's inventory does not list: what a
+    killed run could leave behind is made here with the official clients, and each is named."""
+    from gcpkit.providers.base import ownership_labels
+
+    gke, gae = (next(c for c in PATTERNS if c.pattern == name) for name in ("gke-datastore", "appengine"))
+    lab = Lab(tmp_path, monkeypatch, time_scale=gke.time_scale)
+    try:
+        gae.setup(lab)
+        for case in (gke, gae):
+            lab.invoke(case.args(), expect=0)
+            assert convergence(lab, case.deployment).orphans == []
+        target = lab_target(lab)
+        firestore = target.discovery("firestore", "v1").projects().databases()
+        firestore.create(parent=f"projects/{PROJECT}", databaseId="stray",
+                         body={"type": "DATASTORE_MODE", "locationId": REGION}).execute()
+        target.discovery("artifactregistry", "v1").projects().locations().repositories().create(
+            parent=f"projects/{PROJECT}/locations/{REGION}", repositoryId="gke-datastore-stray",
+            body={"format": "DOCKER", "labels": ownership_labels("gke-datastore")}).execute()
+        cluster = f"projects/{PROJECT}/locations/{ZONE}/clusters/gke-datastore-gke"
+        target.discovery("container", "v1").projects().locations().clusters().nodePools().create(
+            parent=cluster, body={"nodePool": {"name": "default-pool", "initialNodeCount": 1}}).execute()
+        versions = target.discovery("appengine", "v1").apps().services().versions()
+        serving = versions.list(appsId=PROJECT, servicesId="web", view="FULL").execute()["versions"][0]
+        copy = {k: v for k, v in serving.items() if k in ("runtime", "automaticScaling", "handlers", "deployment",
+                                                          "instanceClass", "entrypoint", "envVariables")}
+        versions.create(appsId=PROJECT, servicesId="web", body={**copy, "id": "appengine-0123456789ab"}).execute()
+        _stage_stray(target, lab)
+        gke_result = convergence(lab, gke.deployment)
+        assert gke_result.orphans == ["artifactregistry.v1.repository gke-datastore-stray (global)",
+                                      "container.v1.nodePool default-pool (gke-datastore-gke)",
+                                      "firestore.v1.database stray (global)"], gke_result.orphans
+        gae_result = convergence(lab, gae.deployment, keep_versions=1)
+        assert gae_result.duplicates == ["appengine.v1.version: 2 in service web, keeps 1"]
+        assert [o for o in gae_result.orphans if "firestore" not in o] == [
+            "appengine.v1.version appengine-0123456789ab (web)",
+            "claim appengine-fedcba987654 (no such version)",
+            "staged file 0000000000000000000000000000000000000000 (no claim references it)"], gae_result.orphans
+    finally:
+        lab.stop()
+
+
+def _stage_stray(target, lab) -> None:
+    """A claim for a version that does not exist and a staged file no claim references, written as
+    appengine_staging writes them (metadata naming the deployment)."""
+    from gcpkit.state.gcs import _client_factory
+
+    bucket = next(r["live"]["name"] for r in StateView(lab.state_path).resources("appengine")
+                  if r["type"] == "storage.v1.bucket")
+    uploads = _client_factory(target)[0]().bucket(bucket)
+    for name, meta in (("gcpkit/versions/appengine-fedcba987654", {"sha1s": ""}),
+                       ("0" * 40, {})):
+        blob = uploads.blob(name)
+        blob.metadata = {"gcpkit-deployment": "appengine", **meta}
+        blob.upload_from_string(b"{}")

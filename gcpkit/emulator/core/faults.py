@@ -21,6 +21,8 @@ File format (YAML or JSON):
         quota: CPUS                 # for QUOTA_EXCEEDED: metric, limit and region of the message
         limit: 8
         region: us-central1
+        needed: 2                   # what the request asks for, and what is in use (default: limit),
+        used: 8                     #   in the APIs whose message gives them (container, appengine)
       - api: compute
         rate_limit: 20              # at most 20 mutating calls (POST/PUT/PATCH/DELETE, but not the
                                     # operations' wait) per second; beyond that, 429 rateLimitExceeded
@@ -51,7 +53,7 @@ _ACTIONS = ("error", "latency", "hide", "operation_error", "rate_limit")
 _MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MATCH_KEYS = ("api", "http_method", "method_id", "path")
 _KNOWN_KEYS = set(_ACTIONS) | set(_MATCH_KEYS) | {"probability", "nth", "times", "quota", "limit", "region",
-                                                  "zone", "message", "name"}
+                                                  "zone", "message", "name", "needed", "used"}
 
 
 @dataclass
@@ -199,7 +201,7 @@ class Faults:
         with self._lock:
             for rule in self.rules:
                 if rule.action == "operation_error" and rule.matches(api, None, method_id, path) and rule.fires():
-                    return _operation_error(rule, path)
+                    return _operation_error(rule, api, path)
         return None
 
 
@@ -240,6 +242,9 @@ def _parse_rule(index: int, spec: Any, seed: Any) -> Rule:
     probability = spec.get("probability", 1.0)
     if not isinstance(probability, (int, float)) or isinstance(probability, bool) or not 0 <= probability <= 1:
         raise ConfigError(f"{where}: probability must be between 0 and 1 (got {probability!r})")
+    for key in ("limit", "needed", "used"):
+        if key in spec and (not isinstance(spec[key], (int, float)) or isinstance(spec[key], bool) or spec[key] < 0):
+            raise ConfigError(f"{where}: {key} must be a number >= 0 (got {spec[key]!r})")
     for key in ("nth", "times"):
         if key in spec and (not isinstance(spec[key], int) or isinstance(spec[key], bool) or spec[key] < 1):
             raise ConfigError(f"{where}: {key} must be an integer >= 1 (got {spec[key]!r})")
@@ -260,25 +265,43 @@ def _error(value: Any) -> ApiError:
     return ApiError(status, reason, spec.get("message", message), domain=domain)
 
 
-def _operation_error(rule: Rule, path: str) -> dict:
+def _operation_error(rule: Rule, api: str, path: str) -> dict:
     value, spec = rule.value, rule.spec
     if isinstance(value, dict) and "message" in value:
         return {"code": value["code"], "message": value["message"]}
     code = value["code"] if isinstance(value, dict) else value
     if "message" in spec:
         return {"code": code, "message": spec["message"]}
-    project = _segment_after(path, "projects") or "project"
-    if code == "QUOTA_EXCEEDED":
-        region = spec.get("region") or _region(path)
-        limit = float(spec.get("limit", 8))
-        where = f"in region {region}" if region else "globally"
-        return {"code": code, "message": f"Quota '{spec.get('quota', 'CPUS')}' exceeded.  Limit: {limit} {where}."}
+    project = _segment_after(path, "projects") or _segment_after(path, "apps") or "project"
+    if code == "QUOTA_EXCEEDED" or (code == "RESOURCE_EXHAUSTED" and "quota" in spec):
+        return _quota_error(api, code, spec, project, spec.get("region") or _region(path))
     if code == "ZONE_RESOURCE_POOL_EXHAUSTED":
         zone = spec.get("zone") or _segment_after(path, "zones") or "us-central1-a"
         return {"code": code, "message": f"The zone 'projects/{project}/zones/{zone}' does not have enough "
                                          "resources available to fulfill the request.  Try a different zone, "
                                          "or try again later."}
     return {"code": code, "message": f"Operation failed with {code} (injected fault)."}
+
+
+def _quota_error(api: str, code: str, spec: dict, project: str, region: str | None) -> dict:
+    """An exhausted quota in the words of the API that reports it. Compute Engine: operation error
+    QUOTA_EXCEEDED "Quota 'CPUS' exceeded.  Limit: 8.0 in region R."; GKE and App Engine: google.rpc
+    RESOURCE_EXHAUSTED with their own sentences (GKE's names what the request needs and lacks)."""
+    quota, limit = spec.get("quota", "CPUS"), float(spec.get("limit", 8))
+    needed, used = float(spec.get("needed", 1)), float(spec.get("used", limit))
+    if api == "container":
+        available = max(0.0, limit - used)
+        scope = "regional" if region else "project"
+        return {"code": "RESOURCE_EXHAUSTED", "message": (
+            f'Insufficient {scope} quota to satisfy request: resource "{quota}": request requires '
+            f"'{needed}' and is short '{max(0.0, needed - available)}'. project has a quota of '{limit}' with "
+            f"'{available}' available. View and manage quotas at "
+            f"https://console.cloud.google.com/iam-admin/quotas?usage=USED&project={project}.")}
+    if api == "appengine":
+        return {"code": "RESOURCE_EXHAUSTED", "message": f"The following quotas were exceeded: {quota} (quota: "
+                                                         f"{limit:g}, used: {used:g} + needed: {needed:g})."}
+    where = f"in region {region}" if region else "globally"
+    return {"code": code, "message": f"Quota '{quota}' exceeded.  Limit: {limit} {where}."}
 
 
 def _segment_after(path: str, name: str) -> str | None:
@@ -294,4 +317,9 @@ def _region(path: str) -> str | None:
     if region:
         return region
     zone = _segment_after(path, "zones")
-    return zone.rsplit("-", 1)[0] if zone else None
+    if zone:
+        return zone.rsplit("-", 1)[0]
+    location = _segment_after(path, "locations")  # GKE, Artifact Registry: a zone or a region
+    if location and location != "-":
+        return location.rsplit("-", 1)[0] if len(location.rsplit("-", 1)[-1]) == 1 else location
+    return None
