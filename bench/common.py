@@ -59,6 +59,22 @@ class RequestCounter:
         return read_log(self.log)[self.mark:]
 
 
+def waiting_requests(entries: list[dict]) -> int:
+    """How many of the logged requests only waited: operations.get / operations.wait, and a GET of a path
+    already read in the same stretch (polling a Kubernetes object, a Cloud SQL instance). APIs without
+    operations.wait (GKE, App Engine, Cloud SQL, Firestore) cost one request per poll."""
+    seen: set[str] = set()
+    count = 0
+    for e in entries:
+        method_id, path = e.get("method_id") or "", e.get("path", "")
+        if ".operations." in method_id or "/operations/" in path:
+            count += 1
+        elif e.get("method") == "GET":
+            count += path in seen
+            seen.add(path)
+    return count
+
+
 def gcpkit_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
     env.update(extra)

@@ -14,7 +14,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 PATTERN_KEYS = {"resources", "up_ratio", "down_ratio", "up_speedup_vs_sequential", "up_speedup_vs_library",
                 "down_speedup_vs_sequential", "down_speedup_vs_library", "requests_per_created",
-                "requests_per_destroyed", "up_wall_s", "up_critical_path_s", "critical_path"}
+                "requests_per_destroyed", "requests_per_created_not_waiting", "requests_per_destroyed_not_waiting",
+                "compute_resources", "up_wall_s", "up_critical_path_s", "critical_path"}
 SCALE_KEYS = {"resources", "parallelism", "up_ratio", "down_ratio", "up_ratio_schedule", "down_ratio_schedule",
               "plan_cli_wall_s", "plan_cli_cpu_s", "plan_small_cli_wall_s", "compute_import_s", "plan_emulator_s", "plan_reads_s", "plan_changes", "requests_per_created",
               "requests_per_destroyed", "up_peak_rss_mb", "up_critical_path_s", "up_best_schedule_s",
@@ -37,7 +38,8 @@ def test_quick_bench_writes_every_key(quick_result):
     assert {"machine", "command", "time_scale", "repeat", "library_polling_defaults", "patterns", "startup",
             "memory", "scale", "table"} <= r.keys()
     assert set(r["library_polling_defaults"]) == {"initial_s", "maximum_s", "multiplier", "timeout_s"}
-    assert "gce-custom" in r["patterns"]
+    for name in ("gce-custom", "gke-datastore", "appengine"):
+        assert "skipped" not in r["patterns"][name], r["patterns"][name]
     for name, p in r["patterns"].items():
         assert "skipped" in p or PATTERN_KEYS <= p.keys(), name
     assert {"help_s", "help_cpu_s", "patterns_s", "patterns_cpu_s", "repeat"} <= r["startup"].keys()
@@ -53,3 +55,12 @@ def test_quick_bench_runs_converge(quick_result):
     assert scale["rate_limited"]["converged"] is True
     assert scale["plan_changes"] is False
     assert quick_result["patterns"]["gce-custom"]["requests_per_created"] > 0
+
+
+def test_quick_bench_long_operations_on_the_critical_path(quick_result):
+    """GKE and App Engine wait minutes in the latency profile: their chains are the critical paths."""
+    gke, app = quick_result["patterns"]["gke-datastore"], quick_result["patterns"]["appengine"]
+    assert gke["critical_path"] == ["bench-gke", "bench-nodes", "bench-deployment"]
+    assert app["critical_path"] == ["bench-app", "bench-version"]
+    assert gke["compute_resources"] == app["compute_resources"] == 0
+    assert "| gke-datastore (11 resources): up wall / critical path |" in quick_result["table"]
