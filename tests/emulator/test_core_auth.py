@@ -148,13 +148,15 @@ def test_a_key_signed_by_another_emulator_is_refused(auth_emulator, make_emulato
     assert excinfo.value.args[0] == f"invalid_grant: {BAD_SIGNATURE}"
 
 
-@pytest.mark.parametrize("claims", [
-    {"iat": int(time.time()) - 7200, "exp": int(time.time()) - 3600},  # expired
-    {"iat": int(time.time()), "exp": int(time.time()) + 7200},  # longer than an hour
-    {"iat": int(time.time()) + 600, "exp": int(time.time()) + 1200},  # issued in the future
+@pytest.mark.parametrize("offsets", [  # (iat, exp) from now, taken when the test runs, not when collected
+    (-7200, -3600),  # expired
+    (0, 7200),  # longer than an hour
+    (600, 1200),  # issued in the future
 ], ids=["expired", "too-long", "future"])
-def test_assertions_outside_a_reasonable_timeframe_are_refused(auth_emulator, claims):
+def test_assertions_outside_a_reasonable_timeframe_are_refused(auth_emulator, offsets):
     key = mint(auth_emulator, account("time-proj"))
+    now = int(time.time())
+    claims = {"iat": now + offsets[0], "exp": now + offsets[1]}
     status, body, _ = token_request(auth_emulator, assertion(key, **claims))
     assert (status, body) == (400, {"error": "invalid_grant", "error_description": BAD_TIMES})
 
