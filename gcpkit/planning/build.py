@@ -9,7 +9,17 @@ from typing import Any
 
 from gcpkit.errors import BadInput, LockedError
 from gcpkit.model import Config, Pattern
-from gcpkit.planning.plan import ADOPT, CREATE, DELETE, NOOP, REPLACE, UPDATE, Plan, Step, changed_fields
+from gcpkit.planning.plan import (
+    ADOPT,
+    CREATE,
+    DELETE,
+    NOOP,
+    REPLACE,
+    UPDATE,
+    Plan,
+    Step,
+    changed_fields,
+)
 from gcpkit.providers.base import Ctx, NotFound, is_ours
 
 DEFAULT_REGION = "us-central1"
@@ -148,6 +158,22 @@ def _read_live(prep: Prepared, ctx: Ctx, names: list[str], parallelism: int,
     return out
 
 
+_PROJECT_IN_LINK = re.compile(r"/projects/([^/]+)/")
+
+
+def _check_same_project(state: Any, deployment: str, project: str, records: Any) -> None:
+    """A deployment lives in one project. Planning it in another would create it there afresh and
+    write over the records of what exists in the first: gcpkit would lose track of it. Bad input, before
+    any call. The project is the deployment's record's, else (a killed first run) its resources' links'."""
+    record = state.get_deployment(deployment)
+    where = getattr(record, "project", None) if record is not None else None
+    if not where:
+        where = next((m.group(1) for r in records if (m := _PROJECT_IN_LINK.search(r.self_link or ""))), None)
+    if where and where != project:
+        raise BadInput(f"deployment {deployment!r} lives in project {where!r}, not {project!r}", where="--project",
+                       hint=f"pass --project {where}, or give the deployment in {project} another --deployment name")
+
+
 def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool, read_parallelism: int = 16) -> Plan:
     """Decide each resource's action. `read_all` reads even resources the state does not know
     (`gcpkit plan` does, for an exact picture; `up` relies on create answering 409 instead).
@@ -156,6 +182,7 @@ def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool, read_par
 
     deployment = prep.env["deployment"]
     recorded = {r.name: r for r in state.resources(deployment)}
+    _check_same_project(state, deployment, prep.env["project"], recorded.values())
     pending = {i.resource: i for i in state.pending_intents(deployment)}
     steps: dict[str, Step] = {}
     from graphlib import TopologicalSorter

@@ -348,3 +348,21 @@ def test_figure_bad_inputs_rejected(cli, tmp_path, monkeypatch, record_property)
             failed.append(f"{param.id}: {exc}")
     assert not failed, "\n".join(failed)
     record_property("figure", f"bad input: {len(PASSED)} inputs rejected with exit 2 and 0 API requests")
+
+
+def test_a_deployment_planned_in_another_project_is_bad_input_and_nothing_is_called(cli):
+    """Deployment gce-custom lives in project demo; `up` with --project other would create it there
+    afresh and write over the records of what exists in demo. Refused before any call."""
+    runner, emu = cli
+    made = runner.invoke(app, ["up", "gce-custom", "--emulator", "--project", "demo", "--yes", "--set", "vm_count=1"])
+    assert made.exit_code == 0, made.output
+    for command in (["up", "gce-custom", "--yes"], ["plan", "gce-custom"]):
+        mark = emu.mark()
+        result = runner.invoke(app, [*command, "--emulator", "--project", "other"])
+        assert result.exit_code == 2, result.output
+        assert result.output.splitlines() == [
+            "error: --project: deployment 'gce-custom' lives in project 'demo', not 'other'",
+            "hint: pass --project demo, or give the deployment in other another --deployment name"]
+        assert emu.since(mark) == []
+    again = runner.invoke(app, ["plan", "gce-custom", "--emulator", "--project", "demo"])
+    assert again.exit_code == 0 and "Plan: 5 unchanged." in again.output, again.output
