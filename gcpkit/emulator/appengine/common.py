@@ -7,10 +7,9 @@ they list by prefix. All state lives in ctx.store (several emulator processes ma
 
 from __future__ import annotations
 
-import base64
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import GrpcError
+from gcpkit.emulator.core.formats import rfc3339_millis, token_page
 from gcpkit.emulator.resourcemanager.lifecycle import is_active
 
 API = "appengine"
@@ -46,9 +45,7 @@ def app_not_found(app_id: str) -> GaeError:
     return GaeError(404, "NOT_FOUND", f'Could not find Application "{app_id}".')
 
 
-def fmt_time(epoch: float) -> str:
-    dt = datetime.fromtimestamp(epoch, timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+fmt_time = rfc3339_millis
 
 
 def strip_private(doc: dict) -> dict:
@@ -86,20 +83,7 @@ def load_service(ctx, app_id: str, service: str) -> dict:
 
 
 def page(items: list, page_size: int | None, token: str | None, key) -> tuple[list, str | None]:
-    """Items after the token's position (items sorted by `key`), at most page_size, and the next token."""
-    if page_size is not None and page_size < 0:
-        raise invalid("page_size must not be negative.")
-    if token:
-        try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise invalid(f"Invalid page token [{token}].") from None
-        items = [i for i in items if key(i) > after]
-    size = min(page_size or 100, 2000)
-    if len(items) > size:
-        items = items[:size]
-        return items, base64.urlsafe_b64encode(key(items[-1]).encode()).decode()
-    return items, None
+    return token_page(items, page_size, token, key, default=100, maximum=2000, invalid=invalid)
 
 
 def field_mask(req, allowed: set[str]) -> list[str]:

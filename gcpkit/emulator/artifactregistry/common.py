@@ -3,9 +3,9 @@ Registry's wording, names and time."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import GrpcError
+from gcpkit.emulator.core.formats import rfc3339_micros, split_name
 
 API = "artifactregistry"
 V1 = "type.googleapis.com/google.devtools.artifactregistry.v1."
@@ -30,11 +30,7 @@ def already_exists() -> RegistryError:
 
 
 def split(name: str, kinds: tuple[str, ...]) -> list[str]:
-    parts = name.split("/")
-    if len(parts) != 2 * len(kinds) or tuple(parts[0::2]) != kinds or not all(parts[1::2]):
-        raise invalid(f"Invalid resource name: {name!r}.")
-    return parts[1::2]
+    return split_name(name, kinds, invalid)
 
 
-def fmt_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+fmt_time = rfc3339_micros

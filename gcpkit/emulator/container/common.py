@@ -10,9 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.formats import rfc3339_micros, split_name
 from gcpkit.emulator.resourcemanager.lifecycle import project_number
 
 API = "container"
@@ -74,10 +74,7 @@ def not_implemented(what: str) -> ApiError:
 
 def split(name: str, kinds: tuple[str, ...]) -> list[str]:
     """"projects/P/locations/L/clusters/C" with kinds ("projects", "locations", "clusters") -> [P, L, C]."""
-    parts = name.split("/")
-    if len(parts) != 2 * len(kinds) or tuple(parts[0::2]) != kinds or not all(parts[1::2]):
-        raise invalid(f"Invalid resource name: {name!r}.")
-    return parts[1::2]
+    return split_name(name, kinds, invalid)
 
 
 def check_location(location: str) -> None:
@@ -119,9 +116,7 @@ def number(project: str) -> str:
 
 # ---- time and fingerprints ---------------------------------------------------------------------
 
-def fmt_time(epoch: float) -> str:
-    """RFC 3339 UTC with microseconds, as GKE answers ("2024-04-01T12:34:56.123456Z")."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+fmt_time = rfc3339_micros  # as GKE answers
 
 
 def fingerprint(value) -> str:

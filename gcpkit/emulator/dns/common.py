@@ -6,9 +6,9 @@ share one SQLite file), so counters and progressions are stored, never kept in m
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.formats import rfc3339_millis
 
 API = "dns"
 
@@ -73,10 +73,7 @@ def combine(errors: list[DnsError]) -> DnsError:
 
 # ---- time and ids ------------------------------------------------------------------------------
 
-def fmt_time(epoch: float) -> str:
-    """Cloud DNS timestamps: RFC 3339 UTC with milliseconds ("2024-04-01T12:34:56.123Z")."""
-    dt = datetime.fromtimestamp(epoch, timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+fmt_time = rfc3339_millis  # Cloud DNS timestamps
 
 
 def new_zone_id(ctx) -> str:

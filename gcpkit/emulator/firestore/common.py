@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import GrpcError
+from gcpkit.emulator.core.formats import rfc3339_micros, split_name
 
 API = "firestore"
 ADMIN = "type.googleapis.com/google.firestore.admin.v1."
@@ -36,14 +36,10 @@ def already_exists() -> FirestoreError:
 
 
 def split(name: str, kinds: tuple[str, ...]) -> list[str]:
-    parts = name.split("/")
-    if len(parts) != 2 * len(kinds) or tuple(parts[0::2]) != kinds or not all(parts[1::2]):
-        raise invalid(f"Invalid resource name: {name!r}.")
-    return parts[1::2]
+    return split_name(name, kinds, invalid)
 
 
-def fmt_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+fmt_time = rfc3339_micros
 
 
 def etag(doc: dict) -> str:

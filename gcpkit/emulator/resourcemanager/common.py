@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import GrpcError
+from gcpkit.emulator.core.formats import rfc3339_micros
 
 from .lifecycle import ACTIVE, PROJECTS, find_project, project_number
 
@@ -33,9 +33,7 @@ def denied() -> RmError:
     return RmError(403, "PERMISSION_DENIED", "The caller does not have permission")
 
 
-def fmt_time(epoch: float) -> str:
-    """RFC 3339 UTC with microseconds ("2024-04-01T12:34:56.123456Z"), as in the recordings."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+fmt_time = rfc3339_micros  # as in the recordings
 
 
 def new_etag() -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import GrpcError
+from gcpkit.emulator.core.formats import rfc3339_micros
 from gcpkit.emulator.resourcemanager.lifecycle import is_active, project_number
 
 SECRETS = "secretmanager/secrets"  # key: "<number>/<secret>"
@@ -34,8 +34,7 @@ def failed_precondition(message: str) -> SmError:
     return SmError(400, "FAILED_PRECONDITION", message)
 
 
-def fmt_time(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+fmt_time = rfc3339_micros
 
 
 def new_etag() -> str:

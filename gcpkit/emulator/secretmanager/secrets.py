@@ -6,10 +6,10 @@ user-managed replicas), createTime and etag (a quoted string that changes on eve
 
 from __future__ import annotations
 
-import base64
 import copy
 import re
 
+from gcpkit.emulator.core.formats import token_page
 from gcpkit.emulator.core.registry import handler
 
 from .common import (PAYLOADS, POLICIES, SECRETS, VERSIONS, SmError, check_etag, check_secret_id, fmt_time,
@@ -136,19 +136,7 @@ def _filter(query: str):
 
 
 def page(items: list, page_size: int | None, token: str | None, key) -> tuple[list, str | None]:
-    if page_size is not None and page_size < 0:
-        raise invalid("page_size must not be negative.")
-    if token:
-        try:
-            after = base64.urlsafe_b64decode(token.encode()).decode()
-        except (ValueError, UnicodeDecodeError):
-            raise invalid(f"Invalid page token [{token}].") from None
-        items = [i for i in items if key(i) > after]
-    size = min(page_size or 25000, 25000)
-    if len(items) > size:
-        items = items[:size]
-        return items, base64.urlsafe_b64encode(key(items[-1]).encode()).decode()
-    return items, None
+    return token_page(items, page_size, token, key, default=25000, maximum=25000, invalid=invalid)
 
 
 @handler("secretmanager.projects.secrets.list")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime, timezone
 
 from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.formats import rfc3339_millis
 
 API = "sqladmin"
 LINK_BASE = "https://sqladmin.googleapis.com/v1/"
@@ -68,10 +68,7 @@ def already_exists(what: str) -> ApiError:
 
 # ---- time, links, ids --------------------------------------------------------------------------
 
-def fmt_time(epoch: float) -> str:
-    """Cloud SQL timestamps: RFC 3339 UTC with milliseconds ("2024-04-01T12:34:56.123Z")."""
-    dt = datetime.fromtimestamp(epoch, timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+fmt_time = rfc3339_millis  # Cloud SQL timestamps
 
 
 def instance_link(project: str, instance: str) -> str:

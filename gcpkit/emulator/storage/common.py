@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import datetime, timezone
 from urllib.parse import quote
 
 from gcpkit.emulator.core.errors import ApiError
+from gcpkit.emulator.core.formats import rfc3339_millis
 
 API = "storage"
 
@@ -63,10 +63,7 @@ def conflict(message: str) -> ApiError:
 
 # ---- time, ids, etags --------------------------------------------------------------------------
 
-def fmt_time(epoch: float) -> str:
-    """Cloud Storage timestamps: RFC 3339 UTC with milliseconds ("2024-04-01T12:34:56.123Z")."""
-    dt = datetime.fromtimestamp(epoch, timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+fmt_time = rfc3339_millis  # Cloud Storage timestamps
 
 
 def micros(epoch: float) -> int:
