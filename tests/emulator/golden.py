@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -281,3 +283,19 @@ def error_view(body: object) -> dict:
     err = body.get("error", {}) if isinstance(body, dict) else {}
     return {"code": err.get("code"), "status": err.get("status"), "message": err.get("message"),
             "reasons": [e.get("reason") for e in err.get("errors", [])]}
+
+
+def call(method: str, url: str, body: dict | str | bytes | None = None) -> tuple[int, object]:
+    """One replayed request over real HTTP: (status, parsed JSON body or {})."""
+    if body is None or isinstance(body, bytes):
+        data = body
+    else:
+        data = (body if isinstance(body, str) else json.dumps(body)).encode()
+    request = urllib.request.Request(url, data=data or None, method=method,
+                                     headers={"Content-Type": "application/json"} if data else {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as resp:
+            status, raw = resp.status, resp.read()
+    except urllib.error.HTTPError as e:
+        status, raw = e.code, e.read()
+    return status, (json.loads(raw) if raw.strip() else {})

@@ -28,9 +28,8 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 import uuid
+from urllib.parse import quote
 
 import pytest
 
@@ -43,17 +42,6 @@ _FIRESTORE_URL = re.compile(r"^https://firestore\.googleapis\.com/v1/(.*)$")
 _FINGERPRINT = "abcdef0123A"  # the recordings' normalised labelFingerprint / etag
 KNOWN = {"container--containernodepool.http.log#21": "the recorded cluster lists one of its two node pools"}
 
-
-def call(method: str, url: str, body: str | None = None) -> tuple[int, object]:
-    data = body.encode() if body else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if data else {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    return status, (json.loads(raw) if raw.strip() else {})
 
 
 def compare(want_status: int, want, status: int, got) -> list[str]:
@@ -75,7 +63,7 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 def wait_done(url: str, done) -> None:
     deadline = time.monotonic() + 30
-    while not done(call("GET", url)[1]) and time.monotonic() < deadline:
+    while not done(golden.call("GET", url)[1]) and time.monotonic() < deadline:
         time.sleep(0.01)
 
 
@@ -98,8 +86,8 @@ def replay_gke(server, path) -> list[tuple[int, list[str]]]:
         body = fill(ex.body, values) if ex.body else None
         if body and _FINGERPRINT in body:  # the client sent the fingerprint it had read
             cluster_url = re.sub(r":\w+$", "", url.split("?")[0])  # ".../clusters/C:setResourceLabels"
-            body = body.replace(_FINGERPRINT + "=", call("GET", cluster_url)[1].get("labelFingerprint", ""))
-        status, got = call(ex.method, url, body)
+            body = body.replace(_FINGERPRINT + "=", golden.call("GET", cluster_url)[1].get("labelFingerprint", ""))
+        status, got = golden.call(ex.method, url, body)
         if ex.method != "GET" and isinstance(got, dict) and "targetLink" in got:
             values["operationID"] = got["name"]  # the recording's ${operationID} is what this call started
         if isinstance(want, dict):
@@ -141,9 +129,9 @@ def replay_firestore(server, path) -> list[tuple[int, list[str]]]:
             wait_done(url, lambda op: op.get("done"))
         body = json.dumps(named_enums(json.loads(fill(ex.body, values)))) if ex.body else None
         if f"etag={_FINGERPRINT}" in url:  # the client sent the etag it had read
-            current = call("GET", url.split("?")[0])[1].get("etag", "")
-            url = url.replace(f"etag={_FINGERPRINT}", "etag=" + urllib.request.quote(current))
-        status, got = call(ex.method, url, body)
+            current = golden.call("GET", url.split("?")[0])[1].get("etag", "")
+            url = url.replace(f"etag={_FINGERPRINT}", "etag=" + quote(current))
+        status, got = golden.call(ex.method, url, body)
         if ex.method != "GET" and isinstance(got, dict) and "/operations/" in str(got.get("name")):
             values["operationID"] = got["name"].rsplit("/", 1)[1]
         out.append((n, compare(ex.status, want, status, got)))

@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -46,17 +44,6 @@ def compare(want_status: int, want, status: int, got) -> list[str]:
     return problems
 
 
-def call(method: str, url: str, body: dict | str | None = None) -> tuple[int, object]:
-    data = (body if isinstance(body, str) else json.dumps(body)).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if data else {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    return status, (json.loads(raw) if raw.strip() else {})
-
 
 def fill(text: str, values: dict[str, str]) -> str:
     return re.sub(r"\$\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
@@ -74,7 +61,7 @@ def replay_iam(server, exchanges) -> list[tuple[int, list[str]]]:
         body = fill(ex.body, values) if ex.body else None
         for recorded, ours in etags.items():
             body = body.replace(recorded, ours) if body else body
-        status, got = call(ex.method, url, body)
+        status, got = golden.call(ex.method, url, body)
         want = json.loads(fill(json.dumps(ex.response), values)) if ex.response is not None else {}
         if isinstance(want, dict) and isinstance(got, dict) and "etag" in want and "etag" in got:
             etags[want["etag"]] = got["etag"]
@@ -110,7 +97,7 @@ def wait_op(base: str, op: dict) -> dict:
     deadline = time.monotonic() + 10
     while not op.get("done") and time.monotonic() < deadline:
         time.sleep(0.01)
-        op = call("GET", f"{base}/{op['name']}")[1]
+        op = golden.call("GET", f"{base}/{op['name']}")[1]
     return op
 
 
@@ -137,25 +124,25 @@ def replay_rm(server, exchanges) -> tuple[list[tuple[int, list[str]]], int]:
         path = fill(ex.path.split("/v1/", 1)[1], values)
         body = json.loads(fill(ex.body, values)) if ex.body else None
         if ex.method == "POST" and path == "projects":
-            status, got = call("POST", f"{base}/projects", v3_body(body))
+            status, got = golden.call("POST", f"{base}/projects", v3_body(body))
             if isinstance(got, dict) and "name" in got:
                 values["operationID"] = got["name"].split("/", 1)[1]
                 ops[got["name"]] = got
         elif ex.method == "GET" and path.startswith("operations/"):
-            status, got = call("GET", f"{base}/{fill(path, values)}")
+            status, got = golden.call("GET", f"{base}/{fill(path, values)}")
             if status == 200:
                 got = v1_operation(wait_op(base, got))
         elif ex.method == "GET":
-            status, got = call("GET", f"{base}/{path}")
+            status, got = golden.call("GET", f"{base}/{path}")
             if status == 200:
                 values["projectNumber"] = got["name"].split("/", 1)[1]
                 got = v1_project(got)
         elif ex.method == "PUT":
-            status, got = call("PATCH", f"{base}/{path}?updateMask=displayName,labels", v3_body(body))
+            status, got = golden.call("PATCH", f"{base}/{path}?updateMask=displayName,labels", v3_body(body))
             if status == 200:
                 got = v1_project({k: v for k, v in wait_op(base, got)["response"].items() if k != "@type"})
         elif ex.method == "DELETE":
-            status, got = call("DELETE", f"{base}/{path}")
+            status, got = golden.call("DELETE", f"{base}/{path}")
             if status == 200:
                 done = wait_op(base, got)
                 got = {} if done.get("done") and "error" not in done else done

@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -46,16 +44,6 @@ def compare(expected_status: int, expected: dict, status: int, got: dict) -> lis
     return problems
 
 
-def _call(method: str, url: str, data: bytes | None) -> tuple[int, dict]:
-    request = urllib.request.Request(url, data=data, method=method,
-                                     headers={"Content-Type": "application/json"} if data else {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
-            status, raw = resp.status, resp.read()
-    except urllib.error.HTTPError as e:
-        status, raw = e.code, e.read()
-    return status, (json.loads(raw) if raw.strip() else {})
-
 
 def replay(base: str, exchanges: list[golden.Exchange], values: dict[str, str]) -> tuple[int, int, list[str]]:
     matching, total, mismatches = 0, 0, []
@@ -74,9 +62,9 @@ def replay(base: str, exchanges: list[golden.Exchange], values: dict[str, str]) 
         expected = json.loads(fill(ex.response_text)) if ex.response_text else {}
         if ex.method == "GET" and "/operations/" in url and expected.get("status") == "DONE":
             deadline = time.monotonic() + 30
-            while _call("GET", url, None)[1].get("status") != "DONE" and time.monotonic() < deadline:
+            while golden.call("GET", url, None)[1].get("status") != "DONE" and time.monotonic() < deadline:
                 time.sleep(0.01)
-        status, got = _call(ex.method, url, fill(ex.body).encode() if ex.body else None)
+        status, got = golden.call(ex.method, url, fill(ex.body).encode() if ex.body else None)
         if got.get("kind") == "sql#operation" and ex.method != "GET":
             values["operationID"] = got["name"]  # the recording's ${operationID} is what this call returned
         problems = compare(ex.status, expected, status, got)
