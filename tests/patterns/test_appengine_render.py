@@ -21,11 +21,9 @@ from gcpkit.errors import BadInput
 from gcpkit.patterns.loader import find_pattern
 from gcpkit.patterns.render import render
 from gcpkit.patterns.schema import resolve_params
-from gcpkit.planning.graph import build_graph
 from gcpkit.planning.plan import changed_fields
-from gcpkit.planning.validate import validate
 from gcpkit.providers import appengine_staging, appengine_yaml
-from gcpkit.providers.registry import provider_for, type_names
+from tests.patterns.render_helpers import check
 
 ENV = {"project": "demo", "deployment": "demo", "region": "us-central1", "zone": "us-central1-a"}
 CASES = {
@@ -43,14 +41,6 @@ def render_case(sets, env=ENV):
     params = resolve_params(pattern, sets, None)
     return params, render(pattern, params, env)
 
-
-def check(config):
-    """What `gcpkit up` checks before any call: validate, graph, each provider's property checks."""
-    known = {t: None for t in type_names()}
-    validate(config, known_types=known, fields_of=lambda t: provider_for(t).fields() if t in known else None)
-    for spec in config.resources:
-        provider_for(spec.type).check_properties(spec.name, spec.properties)
-    return build_graph(config)
 
 
 class _Dumper(yaml.SafeDumper):

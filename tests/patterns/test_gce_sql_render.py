@@ -30,8 +30,7 @@ from gcpkit.patterns.loader import find_pattern
 from gcpkit.patterns.render import render
 from gcpkit.patterns.schema import resolve_params
 from gcpkit.planning.graph import build_graph
-from gcpkit.planning.validate import validate
-from gcpkit.providers.registry import provider_for, type_names
+from tests.patterns.render_helpers import ancestors, check
 
 ENV = {"project": "demo", "deployment": "demo", "region": "us-central1", "zone": "us-central1-a"}
 CASES = {
@@ -56,14 +55,6 @@ def render_case(pattern_name, sets, env=ENV):
     params = resolve_params(pattern, sets, None)
     return params, render(pattern, params, env)
 
-
-def check(config):
-    """What `gcpkit up` checks before any call: validate, graph, each provider's property checks."""
-    known = {t: None for t in type_names()}
-    validate(config, known_types=known, fields_of=lambda t: provider_for(t).fields() if t in known else None)
-    for spec in config.resources:
-        provider_for(spec.type).check_properties(spec.name, spec.properties)
-    return build_graph(config)
 
 
 def as_doc(params, config) -> dict:
@@ -100,16 +91,6 @@ def heredoc(script: str, marker: str) -> str:
     assert m, f"no heredoc {marker}"
     return m.group(1) + "\n"
 
-
-def ancestors(graph, name) -> set[str]:
-    seen: set[str] = set()
-    todo = list(graph[name])
-    while todo:
-        n = todo.pop()
-        if n not in seen:
-            seen.add(n)
-            todo.extend(graph[n])
-    return seen
 
 
 @pytest.fixture(scope="module")

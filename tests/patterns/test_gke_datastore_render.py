@@ -23,8 +23,8 @@ from gcpkit.patterns.render import render
 from gcpkit.patterns.schema import resolve_params
 from gcpkit.planning.graph import build_graph
 from gcpkit.planning.plan import changed_fields
-from gcpkit.planning.validate import validate
-from gcpkit.providers.registry import provider_for, type_names
+from gcpkit.providers.registry import provider_for
+from tests.patterns.render_helpers import ancestors, check
 
 ENV = {"project": "demo", "deployment": "demo", "region": "us-central1", "zone": "us-central1-a"}
 CASES = {
@@ -46,25 +46,6 @@ def render_case(sets, env=ENV):
     return params, render(pattern, params, env)
 
 
-def check(config):
-    """What `gcpkit up` checks before any call: validate, graph, each provider's property checks (for the
-    Kubernetes objects: the manifest against the kubernetes client's models)."""
-    known = {t: None for t in type_names()}
-    validate(config, known_types=known, fields_of=lambda t: provider_for(t).fields() if t in known else None)
-    for spec in config.resources:
-        provider_for(spec.type).check_properties(spec.name, spec.properties)
-    return build_graph(config)
-
-
-def ancestors(graph, name) -> set[str]:
-    seen: set[str] = set()
-    todo = list(graph[name])
-    while todo:
-        n = todo.pop()
-        if n not in seen:
-            seen.add(n)
-            todo.extend(graph[n])
-    return seen
 
 
 class _Dumper(yaml.SafeDumper):
