@@ -40,6 +40,13 @@ def _moment(kind: str, rng: random.Random) -> dict:
     return {"kind": kind, "k": rng.randint(1, 8), "delay": rng.uniform(0, 0.05)}
 
 
+def _least_proven(survived: Counter[str]) -> str:
+    """Aim the next kill at the kind proven least often so far: a kill aimed at one moment is not always
+    proven to be it (a synchronous create is written down before the kill lands), so aiming in a fixed
+    rotation could leave a kind short."""
+    return min(KINDS, key=lambda kind: survived["elsewhere" if kind == "after-n-requests" else kind])
+
+
 def _slowed(call: dict) -> bool:
     """Whether the LATENCY rule matched this call (a POST whose path does not end in "t")."""
     return call["method"] == "POST" and not call["path"].endswith("t")
@@ -77,9 +84,11 @@ def run_and_kill(lab: Lab, case: Case, moment: dict) -> str | None:
     assert proc.returncode == -signal.SIGKILL
     done = sum(1 for _, _, action, st in state.intents_since(first_intent) if action == "create" and st == "done")
     accepted = sum(1 for c in tail.poll()[skip:] if is_create(c) and c["ts"] < killed_at)
-    if _answered_after(tail, skip, killed_at):
-        return "mid-request"
-    return "after-create" if accepted > done else "elsewhere"
+    proven = {"mid-request": _answered_after(tail, skip, killed_at), "after-create": accepted > done}
+    # With creates in parallel a kill is often both; it counts as what it was aimed at when that is proven.
+    if proven.get(moment["kind"]):
+        return moment["kind"]
+    return next((kind for kind, yes in proven.items() if yes), "elsewhere")
 
 
 def _answered_after(tail: LogTail, skip: int, killed_at: float) -> bool:
@@ -107,7 +116,7 @@ def test_sigkill_at_seeded_moments_then_resume(case, tmp_path, monkeypatch, reco
             if case.setup:
                 case.setup(lab)
             for _ in range(min(KILLS_PER_CHAIN, KILLS_PER_PATTERN - sum(survived.values()))):
-                moment = _moment(KINDS[sum(survived.values()) % len(KINDS)], rng)
+                moment = _moment(_least_proven(survived), rng)
                 outcome = run_and_kill(lab, case, moment)
                 if outcome is None:
                     break  # this run finished before its moment: the chain is complete
