@@ -57,6 +57,32 @@ def make_env(project: str, deployment: str, region: str | None, zone: str | None
     return {"project": project, "deployment": deployment, "region": region, "zone": zone or zones_of(region)[0]}
 
 
+# Parameters that place a pattern's resources, and whether each names a zone (else a region, or for
+# `location` either: a zonal or a regional GKE cluster).
+LOCATION_PARAMS = {"zone": "zone", "source_zone": "zone", "region": "region", "location": "zone or region"}
+
+
+def check_location_params(params: dict, region: str | None, zone: str | None) -> None:
+    """A location parameter that contradicts --region or --zone given on the command line is bad input:
+    one of the two would be ignored, and the resources would land where the user did not ask."""
+    for key, kind in LOCATION_PARAMS.items():
+        value = params.get(key)
+        if not isinstance(value, str) or not value:
+            continue
+        is_zone = kind == "zone" or (kind != "region" and value[-2:-1] == "-" and value[-1].isalpha())
+        value_region = value.rsplit("-", 1)[0] if is_zone else value
+        if region and value_region != region:
+            raise BadInput(f"{key}={value} is {'in region ' + value_region if is_zone else 'region ' + value}"
+                           f", but --region is {region}", where=f"parameter {key}",
+                           hint=f"drop --region, or set {key} in {region}")
+        if zone and is_zone and value != zone:
+            raise BadInput(f"{key}={value} contradicts --zone {zone}", where=f"parameter {key}",
+                           hint=f"drop --zone, or set {key}={zone}")
+        if zone and not is_zone and zone.rsplit("-", 1)[0] != value:
+            raise BadInput(f"--zone {zone} is not in region {value} (parameter {key})", where="--zone",
+                           hint=f"drop --zone, or pass a zone of {value}")
+
+
 def check_deployment_name(name: str) -> None:
     import re
 
@@ -81,6 +107,7 @@ def prepare(pattern_ref: str, *, deployment: str | None, sets: list[str], values
     check_deployment_name(deployment)
     params = resolve_params(pattern, sets, values_file)
     env = make_env(project, deployment, region, zone)
+    check_location_params(params, region, zone)
     config = render(pattern, params, env)
     known = {t: None for t in type_names()}
     validate(config, known_types=known, fields_of=lambda t: provider_for(t).fields() if t in known else None)
