@@ -111,7 +111,8 @@ class ClusterProvider(ApiProvider):
         op = mutate(ctx, clusters.create(parent=parent(ctx, properties),
                                          body={"cluster": self._body(ctx, name, properties)}))
         wait_operation(ctx, client, properties, op, f"cluster {name}")
-        return self._without_default_pool(ctx, name, properties, self.read(ctx, name, properties))
+        live = self.read_after_create(ctx, name, properties)  # a new resource may answer 404 for a while
+        return self._without_default_pool(ctx, name, properties, live)
 
     def resume(self, ctx: Ctx, name: str, properties: dict, live: Live) -> Live:
         """This deployment's cluster, found existing where a create was intended (a killed run created it):
@@ -207,7 +208,7 @@ class NodePoolProvider(ApiProvider):
         op = mutate(ctx, client.projects().locations().clusters().nodePools().create(
             parent=f"{parent(ctx, properties)}/clusters/{properties['cluster']}", body={"nodePool": body}))
         wait_operation(ctx, client, properties, op, f"node pool {name}")
-        return self.read(ctx, name, properties)
+        return self.read_after_create(ctx, name, properties)
 
     def resume(self, ctx: Ctx, name: str, properties: dict, live: Live) -> Live:
         """A pool found existing where a create was intended: a killed run's (waited for), or one whose

@@ -102,6 +102,7 @@ class Lab:
         root.mkdir(parents=True, exist_ok=True)
         self.root = root
         self.emu: EmulatorHandle = start_emulator(root, faults=faults, time_scale=time_scale)
+        self.fault_sets = [self.emu.server.faults]  # every rule set this emulator has had (their counters)
         self.state_path = root / ".gcpkit" / "state.db"
         monkeypatch.chdir(root)
         monkeypatch.setenv(EMULATOR_HOST_ENV, self.emu.url)
@@ -116,6 +117,7 @@ class Lab:
         from gcpkit.emulator.core.faults import Faults
 
         self.emu.server.faults = self.emu.server.ctx.faults = Faults.load(faults)
+        self.fault_sets.append(self.emu.server.faults)
 
     def invoke(self, args: list[str], expect: int | None = None):
         result = self.runner.invoke(app, args)

@@ -162,13 +162,43 @@ class EmulatorApp:
         status, out = (result if isinstance(result, tuple) else (200, result))
 
         if 200 <= status < 300:
-            if hide and http_method == "POST" and isinstance(body, dict) and isinstance(body.get("name"), str):
-                faults.hide(f"{path.rstrip('/')}/{body['name']}", self.ctx.clock.now() + hide)
+            new_path = _created_path(path, body, query) if hide and http_method == "POST" else None
+            if new_path:
+                faults.hide(new_path, self.ctx.clock.now() + hide)
             if self.strict and out is not None:
                 problem = validation.check_response_body(doc, method, out)
                 if problem:
                     raise ApiError(500, "backendError", f"gcpkit emulator strict mode: {problem}", with_status=True)
         return status, out
+
+
+# Where a create names the new resource, other than body.name (Compute, Cloud SQL, DNS, buckets): the query
+# (Firestore, Artifact Registry, Secret Manager) or a wrapped body (GKE, App Engine, IAM).
+_ID_QUERY = ("databaseId", "repositoryId", "secretId")
+_ID_BODY = (("cluster", "name"), ("nodePool", "name"), ("id",))
+
+
+def _created_path(path: str, body: Any, query: list[tuple[str, str]]) -> str | None:
+    """The URL path a GET of the resource this POST creates would use, for the "hide" fault (a new resource
+    that answers 404 for a while: eventual consistency), or None when the POST names none."""
+    base = path.rstrip("/")
+    if isinstance(body, dict) and isinstance(body.get("name"), str) and "/" not in body["name"]:
+        return f"{base}/{body['name']}"
+    for key, value in query:
+        if key in _ID_QUERY and value:
+            return f"{base}/{value}"
+    if not isinstance(body, dict):
+        return None
+    for keys in _ID_BODY:
+        value: Any = body
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str) and value:
+            return f"{base}/{value}"
+    project = path.split("/projects/", 1)[-1].split("/", 1)[0]
+    if base.endswith("/serviceAccounts") and isinstance(body.get("accountId"), str):
+        return f"{base}/{body['accountId']}@{project}.iam.gserviceaccount.com"
+    return None
 
 
 def _auth_route(path: str) -> tuple[str, str | None]:

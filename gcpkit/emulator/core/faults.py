@@ -119,6 +119,7 @@ class Faults:
         self.rules = [_parse_rule(i, spec, self.seed) for i, spec in enumerate(rules)]
         self._lock = threading.Lock()
         self._hidden: dict[str, float] = {}  # URL path -> hidden until (epoch seconds)
+        self.hidden_served = 0  # GETs answered 404 because of a hide window (the fault suites report it)
 
     @classmethod
     def load(cls, source: str | Path | dict | None) -> "Faults":
@@ -191,6 +192,7 @@ class Faults:
             if now >= until:
                 del self._hidden[path]
                 return False
+            self.hidden_served += 1
             return True
 
     # ---- used by the services -------------------------------------------------------------------

@@ -34,7 +34,7 @@ def handle(ctx, auth, environ: dict, http_method: str, path: str, query: list[tu
         cluster.ensure_defaults()
         args = dict(query)  # the last value of each parameter wins, as in Go's url.Values.Get... close enough
         verbs = Verbs(ctx, cluster, args, raw, environ.get("CONTENT_TYPE", ""))
-        return _dispatch(ctx, verbs, http_method, rest, seen, project, location, name)
+        return _dispatch(ctx, verbs, http_method, rest, seen, project, location, name, path)
     except KubeError as e:
         return e.code, e.to_body()
 
@@ -71,7 +71,7 @@ def _master_version(store, project: str, location: str, name: str) -> str | None
 
 
 def _dispatch(ctx, verbs: Verbs, method: str, segs: list[str], seen: dict, project: str, location: str,
-              name: str) -> tuple[int, dict]:
+              name: str, path: str) -> tuple[int, dict]:
     if segs[:1] == ["version"] and len(segs) == 1:
         seen["method_id"] = "kubernetes.version"
         _only(method, "GET")
@@ -114,6 +114,7 @@ def _dispatch(ctx, verbs: Verbs, method: str, segs: list[str], seen: dict, proje
 
     def verb(v: str) -> str:
         seen["method_id"] = f"kubernetes.{res.plural}.{v}"
+        _inject_faults(ctx, method, seen["method_id"], path)  # before the verb acts: a fault changes nothing
         return v
 
     if obj_name is None:
@@ -151,6 +152,28 @@ def _dispatch(ctx, verbs: Verbs, method: str, segs: list[str], seen: dict, proje
         verb("getStatus")
         return 200, verbs.get(res, key_ns, obj_name)
     raise no_route()
+
+
+def _inject_faults(ctx, method: str, method_id: str, path: str) -> None:
+    """The emulator's fault rules (api "kubernetes") as an API server shows them: a rate-limit fault is 429
+    TooManyRequests (API Priority and Fairness; there is no 403 rateLimitExceeded), 500 InternalError, 503
+    ServiceUnavailable (a control plane restarting during an upgrade or resize); latency is added."""
+    error, delay, _ = ctx.faults.before("kubernetes", method, method_id, path)
+    if delay:
+        ctx.clock.sleep(delay)
+    if error is None:
+        return
+    if error.code == 429 or (error.code == 403 and error.reason in ("rateLimitExceeded", "userRateLimitExceeded")):
+        raise KubeError(429, "TooManyRequests", "Too many requests, please try again later.", {"retryAfterSeconds": 1})
+    if error.code == 503:
+        raise KubeError(503, "ServiceUnavailable", "the server is currently unable to handle the request", {})
+    reason = _REASONS.get(error.code, "InternalError")
+    raise KubeError(error.code, reason, error.message if reason != "InternalError" else
+                    f"Internal error occurred: {error.message}", {})
+
+
+_REASONS = {400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 409: "Conflict",
+            410: "Expired", 422: "Invalid", 504: "Timeout"}
 
 
 def _only(method: str, allowed: str) -> None:
