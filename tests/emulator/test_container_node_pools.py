@@ -147,8 +147,10 @@ def test_set_autoscaling_and_size(gke, project):
     assert status == 400 and "Invalid autoscaling configuration" in error["message"]
 
 
-def test_update_reconciles_the_pool(gke, project):
+def test_update_reconciles_the_pool(gke, gke_server, project, monkeypatch):
     create(gke, project, "web")
+    # this update lasts seconds, not a fifth of one: the pool is surely still RECONCILING when read on a busy machine
+    monkeypatch.setattr(gke_server.ctx.latency, "time_scale", 0.05)
     op = pools(gke).update(name=pool_name(project, "default-pool"), body={
         "taints": {"taints": [{"key": "dedicated", "value": "web", "effect": "NO_SCHEDULE"}]},
         "labels": {"labels": {"tier": "front"}}, "machineType": "e2-standard-4"}).execute()
