@@ -56,9 +56,10 @@ def add_pool(gke, project: str, name: str = "workers", **pool) -> dict:
     return pools(gke).get(name=pool_name(project, name)).execute()
 
 
-def test_remove_the_default_pool_then_add_a_managed_one(gke, project):
+def test_remove_the_default_pool_then_add_a_managed_one(gke, gke_server, project, monkeypatch):
     """Terraform's remove_default_node_pool pattern: a tiny default pool, deleted once the cluster runs."""
     create(gke, project, "web")
+    monkeypatch.setattr(gke_server.ctx.latency, "time_scale", 0.02)  # pool operations observed mid-way: seconds
     status, error = http_error(pools(gke).get(name=pool_name(project, "workers")))
     assert status == 404 and error["message"] == (
         f'nodePool "projects/{project}/locations/{ZONE}/clusters/web/nodePools/workers" not found')
