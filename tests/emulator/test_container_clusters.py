@@ -95,7 +95,7 @@ def test_get_unknown_cluster_is_404_in_gke_wording(gke, project):
 def test_create_provisions_then_runs(make_emulator):
     from cryptography import x509
 
-    server = make_emulator(time_scale=scale_for("clusters", "create", 0.6))
+    server = make_emulator(time_scale=scale_for("clusters", "create", 1.5))
     gke, project = gke_client(server), "p-provision"
     op = clusters(gke).create(parent=f"projects/{project}/locations/{ZONE}", body={"cluster": {
         "name": "web", "initialNodeCount": 1, "releaseChannel": {"channel": "REGULAR"},
@@ -208,7 +208,7 @@ def test_busy_cluster_refuses_a_second_operation(make_emulator):
 # ---- update ------------------------------------------------------------------------------------
 
 def test_update_applies_and_reconciles(make_emulator):
-    server = make_emulator(time_scale=scale_for("clusters", "update", 0.25))
+    server = make_emulator(time_scale=scale_for("clusters", "update", 1.5))
     gke, project = gke_client(server), "p-update"
     create(gke, project, "web")
     name = cluster_name(project, "web")
@@ -267,7 +267,7 @@ def test_set_resource_labels_checks_the_fingerprint(gke, project):
 def test_delete_stops_then_forgets(make_emulator):
     from gcpkit.emulator.container.lookup import cluster_state
 
-    server = make_emulator(time_scale=scale_for("clusters", "delete", 0.3))
+    server = make_emulator(time_scale=scale_for("clusters", "delete", 1.5))
     gke, project = gke_client(server), "p-delete"
     create(gke, project, "web")
     assert cluster_state(server.store, project, ZONE, "web") == "RUNNING"
