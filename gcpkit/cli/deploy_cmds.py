@@ -27,13 +27,21 @@ BreakLockOpt = Annotated[bool, typer.Option("--break-lock", help="Remove the dep
 destroy_app = typer.Typer(no_args_is_help=True, help="Tear down what gcpkit created.")
 
 
-def _prepare(pattern: str, deployment: str | None, sets: list[str] | None, values: str | None, c: Common):
+def _prepare(pattern: str, deployment: str | None, sets: list[str] | None, values: str | None, c: Common,
+             target: Any = None):
+    """Everything that can be checked without a call; given the connection (`target`), also what only
+    the API knows (a Deployment Manager config's env.project_number), when the config reads it."""
     from gcpkit.planning.build import prepare
+    from gcpkit.planning.project_number import fetch_project_number, needs_project_number
     from gcpkit.session import resolve_project
 
     project = resolve_project(c.project)
-    return prepare(pattern, deployment=deployment, sets=sets or [], values_file=values, project=project,
+    prep = prepare(pattern, deployment=deployment, sets=sets or [], values_file=values, project=project,
                    region=c.region, zone=c.zone)
+    if target is not None and needs_project_number(prep):
+        prep = prepare(pattern, deployment=deployment, sets=sets or [], values_file=values, project=project,
+                       region=c.region, zone=c.zone, project_number=fetch_project_number(target, project))
+    return prep
 
 
 def _require_yes_without_terminal(yes: bool) -> None:
@@ -49,6 +57,7 @@ def plan(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, va
     estimate of the monthly cost."""
     from gcpkit.cli.progress import plan_rows, show_plan
     from gcpkit.planning.build import build_plan
+    from gcpkit.planning.project_number import needs_project_number
     from gcpkit.pricing.estimate import estimate_plan
     from gcpkit.pricing.report import show_estimate
     from gcpkit.pricing.table import load_table
@@ -60,7 +69,9 @@ def plan(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, va
     prep = _prepare(pattern, deployment, set_, values, c)
     with Session(c.target_options(), prep.env["project"]) as session:
         store = session.state
-        ctx = Ctx(session.connect(), prep.env["deployment"], prep.env)
+        target = session.connect()
+        prep = _prepare(pattern, deployment, set_, values, c, target) if needs_project_number(prep) else prep
+        ctx = Ctx(target, prep.env["deployment"], prep.env)
         the_plan = build_plan(prep, store, ctx, read_all=True)
     show_plan(the_plan)
     estimate = estimate_plan(the_plan, price_table)
@@ -104,6 +115,7 @@ def run_up(pattern: str, *, deployment: str | None, sets: list[str] | None, valu
     from gcpkit.cli.progress import ApplyProgress, show_plan
     from gcpkit.execution.apply import apply
     from gcpkit.planning.build import build_plan
+    from gcpkit.planning.project_number import needs_project_number
     from gcpkit.pricing.estimate import estimate_plan
     from gcpkit.pricing.report import show_estimate
     from gcpkit.pricing.table import load_table
@@ -118,7 +130,9 @@ def run_up(pattern: str, *, deployment: str | None, sets: list[str] | None, valu
     with Session(c.target_options(), prep.env["project"]) as session:
         store = session.state
         with session.lock(name, command, break_stale=break_lock):
-            ctx = Ctx(session.connect(), name, prep.env)
+            target = session.connect()
+            prep = _prepare(pattern, deployment, sets, values, c, target) if needs_project_number(prep) else prep
+            ctx = Ctx(target, name, prep.env)
             the_plan = build_plan(prep, store, ctx, read_all=False)
             show_plan(the_plan)
             show_estimate(estimate_plan(the_plan, price_table))

@@ -33,6 +33,26 @@ RESOURCE_KEYS = ("name", "type", "properties", "metadata")
 MAX_DEPTH = 10
 
 
+PLACEHOLDER_NUMBER = "000000000000"  # what `render` and `graph` (no API calls) show for env.project_number
+
+
+class TemplateEnv(dict):
+    """A template's `env`, noting whether it read `project_number` (Jinja's env.x and env['x'], Python's
+    context.env['x'] and .get all come through here)."""
+
+    def __init__(self, expansion: "Expansion", values: dict):
+        super().__init__(values)
+        self._expansion = expansion
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "project_number":
+            self._expansion.project_number_used = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+
 @dataclass
 class Base:
     """A resource gcpkit creates: its Deployment Manager name, and what it becomes."""
@@ -59,7 +79,12 @@ class Expansion:
         self.seen: dict[str, str] = {}  # every resource name -> where it is defined
         self.failed: set[str] = set()  # template resources that did not expand (already reported)
         self.depends: list[tuple[str, str]] = []  # (where, name) of every metadata.dependsOn entry
+        # project_number is only known from the API: until a command has asked for it (after every check
+        # passed, see gcpkit.planning.project_number) templates see PLACEHOLDER_NUMBER, and reading it
+        # marks the config as needing the real one.
+        self.project_number_used = False
         self.env = {"deployment": env["deployment"], "project": env["project"],
+                    "project_number": env.get("project_number") or PLACEHOLDER_NUMBER,
                     "current_time": int(time.time()), "username": _username()}
 
     # ------------------------------------------------------------ walking configs and templates
@@ -136,7 +161,7 @@ class Expansion:
             if errors:  # as Deployment Manager does: a template is not rendered with bad properties
                 self.failed.add(name)
                 return []
-        env = {**self.env, "name": name, "type": rtype}
+        env = TemplateEnv(self, {**self.env, "name": name, "type": rtype})
         try:
             result = render(template, props, env, self.imports.texts())
         except TemplateError as e:
@@ -204,6 +229,7 @@ def expand_config(cfg: DmConfig, env: dict) -> str:
     outputs = ex._outputs(cfg.document.get("outputs"), source)
     doc = finish(ex, outputs, source)
     ex.problems.raise_if_any()
+    cfg.uses_project_number = ex.project_number_used
     return yaml.dump(doc, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=100_000,
                      allow_unicode=True)
 

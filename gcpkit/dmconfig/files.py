@@ -39,6 +39,7 @@ class DmConfig(Pattern):
 
     config_file: Path = field(default_factory=Path)
     document: dict[str, Any] = field(default_factory=dict)
+    uses_project_number: bool = False  # a template read env.project_number (set when expanded)
 
     @property
     def template_path(self) -> Path:

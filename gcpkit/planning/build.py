@@ -94,7 +94,7 @@ def check_deployment_name(name: str) -> None:
 
 
 def prepare(pattern_ref: str, *, deployment: str | None, sets: list[str], values_file: str | None,
-            project: str, region: str | None, zone: str | None) -> Prepared:
+            project: str, region: str | None, zone: str | None, project_number: str | None = None) -> Prepared:
     from gcpkit.patterns.loader import find_pattern
     from gcpkit.patterns.render import render
     from gcpkit.patterns.schema import resolve_params
@@ -108,6 +108,8 @@ def prepare(pattern_ref: str, *, deployment: str | None, sets: list[str], values
     params = resolve_params(pattern, sets, values_file)
     env = make_env(project, deployment, region, zone)
     check_location_params(params, region, zone)
+    if project_number:  # only Deployment Manager configs read it (env.project_number)
+        env["project_number"] = project_number
     config = render(pattern, params, env)
     known = {t: None for t in type_names()}
     validate(config, known_types=known, fields_of=lambda t: provider_for(t).fields() if t in known else None)

@@ -69,6 +69,10 @@ def test_vm_with_startup_script_up_outputs_again_destroy(dm):
     assert vm.disks[0].disk_size_gb == 10
     assert list(vm.tags.items) == ["http-server"]
     assert vm.labels["gcpkit-deployment"] == "vm-startup"
+    # env.project_number, asked of Resource Manager only because the template reads it
+    number = discovery(emu, "cloudresourcemanager", "v3").projects().get(name=f"projects/{PROJECT}").execute()["name"]
+    assert vm.service_accounts[0].email == f"{number.split('/')[1]}-compute@developer.gserviceaccount.com"
+    assert number.split("/")[1] != "000000000000"
     nat_ip = vm.network_interfaces[0].access_configs[0].nat_i_p
     assert out["outputs"] == {"vmName": "vm-startup-web", "externalIp": nat_ip}  # template outputs
 
@@ -153,6 +157,19 @@ def test_bucket_and_dns_zone_with_records(dm):
     destroy(runner, "bucket")
     assert not_found(dns.managedZones().get(project=PROJECT, managedZone="dm-example-zone"))
     assert not_found(storage.buckets().get(bucket="dm-fixture-assets"))
+
+
+def test_project_number_is_asked_for_only_when_a_template_reads_it(dm):
+    runner, emu = dm
+    rendered = runner.invoke(app, ["render", "dm/vm-startup.yaml", "--project", PROJECT])  # no API call: a placeholder
+    assert rendered.exit_code == 0, rendered.output
+    accounts = yaml.safe_load(rendered.stdout)["resources"][0]["properties"]["serviceAccounts"]
+    assert accounts[0]["email"] == "000000000000-compute@developer.gserviceaccount.com"
+    for config, asked in (("vm-startup.yaml", 1), ("bucket.yaml", 0)):
+        mark = emu.mark()
+        result = runner.invoke(app, ["plan", f"dm/{config}", *P])
+        assert result.exit_code == 0, result.output
+        assert sum(1 for c in emu.since(mark) if c["method_id"] == "cloudresourcemanager.projects.get") == asked
 
 
 def test_render_and_plan_make_no_change(dm):
