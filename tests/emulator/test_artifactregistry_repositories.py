@@ -137,3 +137,40 @@ def test_delete(ar, project):
     status, _ = http_error(repositories(ar).get(name=f"{parent(project)}/repositories/images"))
     assert status == 404
     assert create(ar, project)["name"].endswith("/repositories/images")  # the id is free again
+
+
+def test_locations_are_the_regions_and_multi_regions(ar, project):
+    from gcpkit.emulator.compute.catalog import REGIONS
+
+    listed = ar.projects().locations().list(name=f"projects/{project}").execute()
+    assert set(listed) == {"locations"}
+    ids = [loc["locationId"] for loc in listed["locations"]]
+    assert ids == sorted(set(REGIONS) | {"asia", "europe", "us"})
+    by_id = {loc["locationId"]: loc for loc in listed["locations"]}
+    assert by_id[LOCATION] == {"name": f"projects/{project}/locations/{LOCATION}", "locationId": LOCATION,
+                               "displayName": "Iowa"}
+    assert by_id["us"]["displayName"] == "United States" and by_id["europe"]["displayName"] == "Europe"
+    assert ar.projects().locations().get(name=f"projects/{project}/locations/europe-west1").execute() == {
+        "name": f"projects/{project}/locations/europe-west1", "locationId": "europe-west1", "displayName": "Belgium"}
+    status, error = http_error(ar.projects().locations().get(name=f"projects/{project}/locations/mars-north1"))
+    assert status == 404 and error["status"] == "NOT_FOUND" and "mars-north1" in error["message"]
+
+
+def test_locations_page_and_filter(ar, project):
+    locations = ar.projects().locations()
+    seen, token, pages = [], None, 0
+    while True:
+        page = locations.list(name=f"projects/{project}", pageSize=4, pageToken=token).execute()
+        assert len(page["locations"]) <= 4
+        seen += [loc["locationId"] for loc in page["locations"]]
+        pages += 1
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    everything = [loc["locationId"] for loc in locations.list(name=f"projects/{project}").execute()["locations"]]
+    assert seen == everything and pages == -(-len(everything) // 4)
+    tokyo = locations.list(name=f"projects/{project}", filter='displayName="Tokyo"').execute()
+    assert [loc["locationId"] for loc in tokyo["locations"]] == ["asia-northeast1"]
+    assert locations.list(name=f"projects/{project}", filter="locationId=nowhere").execute() == {}
+    status, error = http_error(locations.list(name=f"projects/{project}", filter="labels.a:b"))
+    assert status == 400 and error["status"] == "INVALID_ARGUMENT" and "Invalid filter" in error["message"]
