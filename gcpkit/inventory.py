@@ -6,8 +6,10 @@ call per collection for the whole project), global ones through list; labelled k
 server by `labels.gcpkit-deployment` when one deployment is asked for, and every answer is checked again
 here (owner_from), so a filter a backend ignores can never widen what is returned. Cloud SQL instances
 (settings.userLabels), buckets, secrets and DNS managed zones (labels) and service accounts (description
-marker) are listed through their APIs. An API that cannot be listed (not enabled, not emulated, no
-permission) is reported in `problems`, never silently taken as empty.
+marker) are listed through their APIs; GKE clusters (resourceLabels) for every location at once, Artifact
+Registry repositories (labels) one location at a time: the API's locations.list, then one repositories.list
+per location, a few in parallel. An API that cannot be listed (not enabled, not emulated, no permission) is
+reported in `problems`, never silently taken as empty.
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ def short_kind(type_name: str) -> str:
 class Found:
     type: str  # gcpkit type name (compute.v1.instance, storage.v1.bucket, ...)
     name: str  # the name the type's provider takes
-    scope: dict[str, str]  # {"zone": z} | {"region": r} | {}
+    scope: dict[str, str]  # {"zone": z} | {"region": r} | {"location": l} (LOCATION_SCOPED) | {}
     owner: str | None  # the gcpkit deployment named by its labels / description marker, else None
     created: str | None  # creation timestamp as the API gives it (RFC 3339)
     body: dict[str, Any] = field(repr=False, default_factory=dict)
@@ -60,7 +62,9 @@ class Found:
 
     @property
     def where(self) -> str:
-        return self.scope.get("zone") or self.scope.get("region") or "global"
+        """Its zone, region or location; "global" for the rest (execution/teardown.py's _where says the same
+        of a recorded resource, so the two can be matched)."""
+        return self.scope.get("zone") or self.scope.get("region") or self.scope.get("location") or "global"
 
     def properties(self) -> dict[str, Any]:
         """The properties the type's provider needs to read or delete it."""
@@ -69,6 +73,8 @@ class Found:
             props["accountId"] = self.name
         elif self.type == "storage.v1.bucket":
             props["name"] = self.name
+        elif self.type == "artifactregistry.v1.repository":
+            props["repositoryId"] = self.name
         return props
 
 
@@ -182,15 +188,39 @@ def _api_listers(target: Any, project: str) -> dict[str, Callable[[], list[Found
         return [Found("container.v1.cluster", b["name"], {"location": b["location"]},
                       owner_from({"labels": b.get("resourceLabels") or {}}), b.get("createTime"), b) for b in rows]
 
-    return {"sqladmin": sql, "storage": buckets, "secretmanager": secrets, "iam": accounts, "dns": zones,
-            "container": clusters}
+    def repositories() -> list[Found]:  # no "every location" form: one list per location the API names
+        client = target.discovery("artifactregistry", "v1")
+        locations = [loc["locationId"] for loc in _pages(
+            lambda t: client.projects().locations().list(name=f"projects/{project}", pageToken=t), "locations")]
 
+        def in_location(location: str) -> list[Found]:
+            registry = target.discovery("artifactregistry", "v1").projects().locations().repositories()  # per thread
+            rows = _pages(lambda t: registry.list(parent=f"projects/{project}/locations/{location}", pageToken=t),
+                          "repositories")
+            return [Found("artifactregistry.v1.repository", b["name"].rsplit("/", 1)[-1], {"location": location},
+                          owner_from(b), b.get("createTime"), b) for b in rows]
+
+        if not locations:
+            return []
+        with ThreadPoolExecutor(max_workers=min(REPOSITORY_WORKERS, len(locations)),
+                                thread_name_prefix="gcpkit-inv-ar") as pool:
+            return [f for found in pool.map(in_location, locations) for f in found]
+
+    return {"sqladmin": sql, "storage": buckets, "secretmanager": secrets, "iam": accounts, "dns": zones,
+            "container": clusters, "artifactregistry": repositories}
+
+
+REPOSITORY_WORKERS = 6  # Artifact Registry locations listed at once (dozens on Google Cloud, 18 emulated)
+# Location-scoped types (scope {"location": l}) -> the env key their provider falls back on when the properties
+# name no location (providers/gke.py, providers/artifact_registry.py).
+LOCATION_SCOPED = {"container.v1.cluster": "zone", "artifactregistry.v1.repository": "region"}
 
 # Not listed: Firestore databases (no labels: their owner is proven by gcpkit's state, see
-# providers/firestore.py), Artifact Registry repositories (listed one location at a time; a killed run's
-# repository is found through its journal), Kubernetes objects (deleted with their cluster).
+# providers/firestore.py), Kubernetes objects (deleted with their cluster), node pools (no labels: deleted
+# with their cluster), App Engine versions (no labels).
 TYPES_BY_API = {"container": "container.v1.cluster", "sqladmin": "sqladmin.v1.instance", "storage": "storage.v1.bucket",
-                "secretmanager": "secretmanager.v1.secret", "iam": "iam.v1.serviceAccount", "dns": "dns.v1.managedZone"}
+                "secretmanager": "secretmanager.v1.secret", "iam": "iam.v1.serviceAccount", "dns": "dns.v1.managedZone",
+                "artifactregistry": "artifactregistry.v1.repository"}
 
 
 def known_types() -> set[str]:

@@ -61,7 +61,7 @@ def teardown_rows(plan: Any, force_unprotect: bool) -> list[dict]:
         else:
             action = "delete"
             note = "; ".join(n for n in (_protection(item, force_unprotect), item.note) if n)
-        where = item.properties.get("zone") or item.properties.get("region") or ""
+        where = item.properties.get("zone") or item.properties.get("region") or item.properties.get("location") or ""
         rows.append({"action": action, "resource": item.name, "type": item.type, "where": where,
                      "found_by": item.source, "after": sorted(k for k, i in plan.items.items() if key in i.depends_on),
                      "note": note})
@@ -301,17 +301,25 @@ def _age(created: str | None, now: datetime) -> tuple[float | None, str]:
     return seconds, text
 
 
+def _resolved(record: Any) -> dict:
+    props = record.properties or {}
+    return props.get("resolved") or props.get("template") or {}
+
+
 def find_orphans(inv: Any, state: Any, project_id: str) -> list[tuple[Any, str]]:
     """(resource, why) for every gcpkit-labelled resource that no deployment in the state claims."""
+    from gcpkit.execution.teardown import _created_by, api_name
+
     records: dict[str, Any] = {}
     found_groups = {f.name for f in inv.items if f.type == "compute.v1.regionInstanceGroupManager"}
     out = []
     for f in inv.managed():
         if f.owner not in records:
             deployment = state.get_deployment(f.owner)
-            records[f.owner] = (deployment, {(r.type, r.name): r for r in state.resources(f.owner)})
+            # by the name the API lists it by: a service account's accountId, a bucket's or a repository's own
+            records[f.owner] = (deployment, {(r.type, api_name(r.type, r.name, _resolved(r))): r
+                                             for r in state.resources(f.owner)})
         deployment, recorded = records[f.owner]
-        from gcpkit.execution.teardown import _created_by
 
         group = _created_by(f.body) if f.type == "compute.v1.instance" else None
         if group and group in found_groups:

@@ -91,7 +91,7 @@ class _Applier:
 
     def _create(self, step: Step, provider: Any, resolved: dict) -> Live:
         request_id = step.request_id or str(uuid.uuid4())
-        scope = {k: resolved[k] for k in ("zone", "region") if k in resolved}
+        scope = {k: resolved[k] for k in ("zone", "region", "location") if k in resolved}
         # `started`: when the create call may first have reached the API; a resource without ownership marks
         # created after it, found by a resumed run, was made by this call (see made_by_intent).
         intent = self.state.begin_intent(self.plan.deployment, step.name, "create", step.type,

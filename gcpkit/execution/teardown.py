@@ -97,7 +97,10 @@ def plan_teardown(deployment: str, state: Any, ctx: Ctx, *, discover: bool = Tru
     if discover:
         from gcpkit.inventory import inventory, known_types
 
-        by_key = {(i.type, _api_name(i), _where(i, ctx)): i for i in items.values()}
+        # A journalled cluster or repository whose location the journal did not keep (an intent written before
+        # it did) is taken to be the first one of its name that the inventory shows with our labels.
+        unplaced = {(i.type, _api_name(i)): i for i in items.values() if _location_unknown(i)}
+        by_key = {(i.type, _api_name(i), _where(i, ctx)): i for i in items.values() if not _location_unknown(i)}
         # Every type this deployment ever tried to create is in its records or its journal (an intent is
         # written before each create call); with neither, every type is searched.
         attempted = {r.type for r in items.values()} | {i.type for i in state.intents(deployment)}
@@ -107,6 +110,8 @@ def plan_teardown(deployment: str, state: Any, ctx: Ctx, *, discover: bool = Tru
         problems = seen.problems
         for found in seen.items:
             known = by_key.get((found.type, found.name, found.where))
+            if known is None and found.owner == deployment:
+                known = unplaced.pop((found.type, found.name), None)
             if known is not None:
                 if found.owner == deployment:
                     known.live = found.body if known.source != RECORDED else (known.live or found.body)
@@ -133,19 +138,35 @@ def plan_teardown(deployment: str, state: Any, ctx: Ctx, *, discover: bool = Tru
 
 
 def _api_name(item: Item) -> str:
-    """The name the API lists a resource by, where it differs from gcpkit's resource name (a service
-    account's accountId, a bucket's global name), so a recorded resource is not found a second time."""
-    if item.type == "iam.v1.serviceAccount":
-        return item.properties.get("accountId") or item.name
-    if item.type == "storage.v1.bucket":
-        return item.properties.get("name") or item.name
-    return item.name
+    return api_name(item.type, item.name, item.properties)
+
+
+_API_NAME_PROPERTY = {"iam.v1.serviceAccount": "accountId", "storage.v1.bucket": "name",
+                      "artifactregistry.v1.repository": "repositoryId"}
+
+
+def api_name(type_name: str, name: str, properties: dict) -> str:
+    """The name the API lists a resource by (gcpkit.inventory.Found.name), where it differs from gcpkit's
+    resource name (a service account's accountId, a bucket's global name, a repository's id), so a
+    recorded resource is not found a second time."""
+    prop = _API_NAME_PROPERTY.get(type_name)
+    return str((properties or {}).get(prop) or name) if prop else name
+
+
+def _location_unknown(item: Item) -> bool:
+    from gcpkit.inventory import LOCATION_SCOPED
+
+    return item.source == JOURNAL and item.type in LOCATION_SCOPED and not item.properties.get("location")
 
 
 def _where(item: Item, ctx: Ctx) -> str:
-    """Zone, region or "global", as gcpkit.inventory.Found.where says it."""
+    """Zone, region, location or "global", as gcpkit.inventory.Found.where says it: where the item's
+    provider reads it (its properties, else the deployment's default zone or region)."""
+    from gcpkit.inventory import LOCATION_SCOPED
     from gcpkit.providers.compute_kinds import KINDS
 
+    if item.type in LOCATION_SCOPED:
+        return str(item.properties.get("location") or ctx.env.get(LOCATION_SCOPED[item.type]) or "")
     kind = KINDS.get(item.type)
     if kind is None or kind.scope == "global":
         return "global"
