@@ -178,7 +178,7 @@ class VersionProvider(ApiProvider):
 
     def create(self, ctx: Ctx, name: str, properties: dict, request_id: str) -> Live:
         self._deploy(ctx, properties)
-        return self.read(ctx, name, properties)
+        return self.read_after_create(ctx, name, properties)  # a new version may answer 404 for a while
 
     def updatable(self, changed: list[str]) -> bool:
         return not {"service", "stagingBucket"} & set(changed)  # those replace: the old service is cleaned up
