@@ -335,7 +335,7 @@ def convergence(lab: Lab, deployment: str, keep_versions: int = 1) -> Convergenc
     uids = {r["live"].get("uid") for r in records if r["type"] == "firestore.v1.database"}
     counts = Counter((f.type, f.name) for f in found)
     per_service = Counter(f.scope["service"] for f in found if f.type == "appengine.v1.version")
-    orphans = [f"{f.type} {f.name} ({_place(f)})" for f in found
+    orphans = [f"{f.type} {f.name} ({f.scope.get('cluster') or f.scope.get('service') or f.where})" for f in found
                if ((f.type, f.name) not in known and _group_of(f) not in groups)
                or (f.type == "firestore.v1.database" and f.body.get("uid") not in uids)]
     for bucket in {r["live"].get("name") for r in records if r["type"] == "storage.v1.bucket"
@@ -347,14 +347,6 @@ def convergence(lab: Lab, deployment: str, keep_versions: int = 1) -> Convergenc
         + [f"appengine.v1.version: {c} in service {s}, keeps {keep_versions}" for s, c in sorted(per_service.items())
            if c > keep_versions],
         orphans=sorted(orphans))
-
-
-def _place(found) -> str:
-    """Where an orphan is, as the chains' expected strings name it: its cluster or App Engine service, its
-    zone or region, else "global". A location (a cluster's, a repository's) is not shown: these strings
-    were written when gcpkit's inventory did not scope repositories (Found.where now gives it)."""
-    scope = found.scope
-    return scope.get("cluster") or scope.get("service") or scope.get("zone") or scope.get("region") or "global"
 
 
 def _group_of(found) -> str | None:

@@ -187,7 +187,7 @@ def test_convergence_check_sees_what_labels_do_not_show(tmp_path, monkeypatch):
         versions.create(appsId=PROJECT, servicesId="web", body={**copy, "id": "appengine-0123456789ab"}).execute()
         _stage_stray(target, lab)
         gke_result = convergence(lab, gke.deployment)
-        assert gke_result.orphans == ["artifactregistry.v1.repository gke-datastore-stray (global)",
+        assert gke_result.orphans == ["artifactregistry.v1.repository gke-datastore-stray (us-central1)",
                                       "container.v1.nodePool default-pool (gke-datastore-gke)",
                                       "firestore.v1.database stray (global)"], gke_result.orphans
         gae_result = convergence(lab, gae.deployment, keep_versions=1)
