@@ -80,7 +80,7 @@ def test_instance_reference_errors(gce):
 
 
 def test_status_progression_stop_start_reset(make_gce):
-    h = make_gce(time_scale=0.03)  # insert 0.6 s, stop 0.9 s, start 0.6 s
+    h = make_gce(time_scale=0.08)  # insert 1.6 s, stop 2.4 s, start 1.6 s: each state seen on a busy machine
     p = h.project
     op = h.instances.insert(project=p, zone=ZONE, instance_resource=vm(h))
     seen = [h.instances.get(project=p, zone=ZONE, instance="vm1").status]

@@ -122,7 +122,7 @@ def test_reference_to_resource_still_being_created_is_not_ready(make_gce):
 
 
 def test_operation_status_progresses_from_stored_timestamps(make_gce):
-    h = make_gce(time_scale=0.02)  # network insert: 0.3 s
+    h = make_gce(time_scale=0.1)  # network insert: 1.5 s (still RUNNING when read on a busy machine)
     p = h.project
     op = h.networks.insert(project=p, network_resource=h.v1.Network(name="n", auto_create_subnetworks=False))
     assert op.status == h.v1.Operation.Status.RUNNING and op.progress == 0

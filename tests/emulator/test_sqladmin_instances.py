@@ -217,7 +217,7 @@ def test_deletion_protection(sql, project):
 
 
 def test_pending_delete_state(make_emulator):
-    server = make_emulator(time_scale=scale_for("instances", "delete", 0.5))
+    server = make_emulator(time_scale=scale_for("instances", "delete", 1.5))
     sql, project = sql_client(server), "p-del"
     create(sql, project, "gone")
     op = sql.instances().delete(project=project, instance="gone").execute()
@@ -304,7 +304,7 @@ def test_labels_are_checked(sql, project):
 def test_state_is_shared_between_emulators_on_one_data_dir(make_emulator, tmp_path):
     """All state lives in the store: a second emulator process on the same SQLite file sees the same
     instance, the same operation and the same progression."""
-    scale = scale_for("instances", "insert", 0.5)
+    scale = scale_for("instances", "insert", 1.5)
     one = make_emulator(data_dir=tmp_path, time_scale=scale)
     two = make_emulator(data_dir=tmp_path, time_scale=scale)
     a, b, project = sql_client(one), sql_client(two), "p-shared"
