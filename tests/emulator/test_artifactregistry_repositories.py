@@ -103,6 +103,13 @@ def test_invalid_create_is_400(ar, project, repository_id, body, words):
     assert repositories(ar).list(parent=parent(project)).execute() == {}
 
 
+@pytest.mark.parametrize("location", ["eu-west3", "us-central-1", "mars-east1"])
+def test_a_location_artifact_registry_does_not_offer_is_400(ar, project, location):
+    status, error = http_error(repositories(ar).create(
+        parent=f"projects/{project}/locations/{location}", repositoryId="images", body={"format": "DOCKER"}))
+    assert (status, error["status"], error["message"]) == (400, "INVALID_ARGUMENT", "Request contains an invalid argument.")
+
+
 def test_list_filters_by_labels_and_pages(ar, project):
     for i in range(5):
         create(ar, project, f"repo-{i}", labels={"managed-by": "gcpkit", "team": "a" if i % 2 else "b"})

@@ -16,6 +16,7 @@ from gcpkit.emulator.core.registry import handler
 
 from . import operations as ops
 from .common import REPOSITORIES, already_exists, fmt_time, invalid, not_found, split
+from .locations import location_ids
 
 _ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
 _MUTABLE = ("labels", "description", "cleanupPolicies", "cleanupPolicyDryRun", "dockerConfig",
@@ -41,6 +42,8 @@ def load(ctx, project: str, location: str, repository: str) -> dict:
 @handler("artifactregistry.projects.locations.repositories.create")
 def create(ctx, req):
     project, location = split(req.params["parent"], ("projects", "locations"))
+    if location not in location_ids():  # e.g. "eu-west3", "us-central-1": Google says no more than this
+        raise invalid("Request contains an invalid argument.")
     repository_id = req.params.get("repositoryId")
     if not repository_id or not _ID.match(repository_id):
         raise invalid(f'Invalid repository id "{repository_id or ""}": use 1-63 lowercase letters, numbers and '
