@@ -87,9 +87,11 @@ class _GrantProvider(ApiProvider):
         return Live(self_link="", body={"role": properties["role"], "member": properties["member"]})
 
     def _modify(self, ctx: Ctx, properties: dict, add: bool) -> bool:
-        """Add or remove the grant; returns whether it was there before. Retries lost etag races."""
+        """Add or remove the grant; returns whether it was there before. Retries lost etag races, and waits
+        for a new service account that IAM does not know yet."""
         role, member = properties["role"], properties["member"]
-        for attempt in range(self.attempts):
+        started, races = time.monotonic(), 0
+        while races < self.attempts:
             policy = execute(self.get_policy(ctx, properties))
             present = _has(policy, role, member)
             if present == add:
@@ -112,9 +114,13 @@ class _GrantProvider(ApiProvider):
                 execute(self.set_policy(ctx, properties, policy))
                 return present
             except (Conflict, OperationFailed) as exc:
+                if add and _is_new_account_not_visible(exc, member):
+                    _wait_for_account(member, started)
+                    continue
                 if not _is_etag_race(exc):
                     raise
-                time.sleep(min(0.05 * 2 ** attempt, 2.0))
+                time.sleep(min(0.05 * 2 ** races, 2.0))
+                races += 1
         raise OperationFailed(f"could not update the IAM policy for {role} after {self.attempts} concurrent "
                               "changes", hint="run the command again")
 
@@ -135,6 +141,25 @@ class _GrantProvider(ApiProvider):
 def _has(policy: dict, role: str, member: str) -> bool:
     return any(b.get("role") == role and member in (b.get("members") or []) and not b.get("condition")
                for b in policy.get("bindings", []))
+
+
+# Google documents that a new service account may not be usable in a policy for up to a few minutes.
+NEW_ACCOUNT_WINDOW_S = 180.0
+
+
+def _is_new_account_not_visible(exc: Exception, member: str) -> bool:
+    """400 "Service account X does not exist." for the member being added: IAM has not caught up with the
+    account's creation yet (it is made earlier in the same run, or the run that made it was just killed)."""
+    email = member.partition(":")[2]
+    return bool(email) and f"Service account {email} does not exist" in str(exc)
+
+
+def _wait_for_account(member: str, started: float) -> None:
+    waited = time.monotonic() - started
+    if waited > NEW_ACCOUNT_WINDOW_S:
+        raise OperationFailed(f"IAM still says {member} does not exist after {waited:.0f}s",
+                              hint="check that the service account exists; run the command again")
+    time.sleep(min(0.2 + waited / 4, 10.0))
 
 
 def _is_etag_race(exc: Exception) -> bool:

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from reliability_helpers import (PATTERNS, PROJECT, SOAK, Case, Lab, assert_converged, case_ids,
-                                 destroy_leaves_nothing)
+from reliability_helpers import (PATTERNS, PROJECT, REGION, SOAK, ZONE, Case, Lab, assert_converged, case_ids,
+                                 destroy_leaves_nothing, lab_target)
 
 HIDE_S = 1.0  # a new resource answers 404 to GETs for this long after its create was accepted
 LIMIT = 8.0
@@ -117,5 +117,33 @@ def test_a_gke_cluster_whose_creation_failed_on_a_quota_is_made_again(tmp_path, 
         assert cluster_calls == ["POST 409", "DELETE 200", "POST 200"], cluster_calls
         assert_converged(lab, case)
         destroy_leaves_nothing(lab, case)
+    finally:
+        lab.stop()
+
+
+def test_grants_wait_for_a_service_account_iam_does_not_know_yet(tmp_path, monkeypatch, record_property):
+    """A new service account can stay unknown to IAM policies for a while (400 "Service account X does not
+    exist."), even once it can be read: gcpkit's grant waits for it instead of failing. (A whole `up` reads
+    the new account until found first, which rides out the emulator's single window before any grant.)"""
+    from gcpkit.providers.base import Ctx
+    from gcpkit.providers.iam import ProjectGrantProvider
+
+    lab = Lab(tmp_path, monkeypatch, faults={"rules": [{"method_id": "iam.projects.serviceAccounts.create",
+                                                         "hide": 2.0}]})
+    try:
+        target = lab_target(lab)
+        account = target.discovery("iam", "v1").projects().serviceAccounts().create(
+            name=f"projects/{PROJECT}", body={"accountId": "fresh-runner", "serviceAccount": {}}).execute()
+        mark = lab.emu.mark()
+        ctx = Ctx(target, "grants", {"project": PROJECT, "deployment": "grants", "region": REGION, "zone": ZONE})
+        member = f"serviceAccount:{account['email']}"
+        ProjectGrantProvider().create(ctx, "grant", {"role": "roles/viewer", "member": member}, "")
+        calls = [c for c in lab.emu.since(mark) if c["method_id"] == "cloudresourcemanager.projects.setIamPolicy"]
+        assert [c["status"] for c in calls][-1] == 200 and 400 in {c["status"] for c in calls}, calls
+        policy = target.discovery("cloudresourcemanager", "v3").projects().getIamPolicy(
+            resource=f"projects/{PROJECT}", body={}).execute()
+        assert {"role": "roles/viewer", "members": [member]} in policy["bindings"]
+        record_property("figure", f"new service account: {len(calls) - 1} grant attempt(s) refused while IAM did "
+                                  "not know it yet, then granted")
     finally:
         lab.stop()

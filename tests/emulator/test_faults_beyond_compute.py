@@ -98,3 +98,24 @@ def test_kubernetes_api_latency_and_a_fault_changes_nothing(make_emulator):
     assert "once" not in names  # the faulted create made nothing
     kube.core.create_namespace(body)
     assert "once" in {n.metadata.name for n in kube.core.list_namespace().items}
+
+
+def test_a_new_service_account_is_not_yet_usable_in_a_policy(make_emulator):
+    """Google's well-known "Service account X does not exist." (400) for a member created moments ago."""
+    server = make_emulator(faults={"rules": [{"method_id": "iam.projects.serviceAccounts.create", "hide": HIDE_S}]})
+    project = f"iam-{uuid.uuid4().hex[:8]}"
+    email = f"runner@{project}.iam.gserviceaccount.com"
+    started = time.monotonic()
+    _client(server, "iam", "v1").projects().serviceAccounts().create(
+        name=f"projects/{project}", body={"accountId": "runner", "serviceAccount": {}}).execute()
+    projects = _client(server, "cloudresourcemanager", "v3").projects()
+    policy = projects.getIamPolicy(resource=f"projects/{project}", body={}).execute()
+    policy["bindings"] = [*policy.get("bindings", []), {"role": "roles/viewer", "members": [f"serviceAccount:{email}"]}]
+    with pytest.raises(HttpError) as refused:
+        projects.setIamPolicy(resource=f"projects/{project}", body={"policy": policy}).execute()
+    assert refused.value.resp.status == 400
+    assert f"Service account {email} does not exist." in refused.value.content.decode()
+    time.sleep(max(0.0, started + HIDE_S + 0.2 - time.monotonic()))
+    projects.setIamPolicy(resource=f"projects/{project}", body={"policy": policy}).execute()
+    bindings = projects.getIamPolicy(resource=f"projects/{project}", body={}).execute()["bindings"]
+    assert {"role": "roles/viewer", "members": [f"serviceAccount:{email}"]} in bindings

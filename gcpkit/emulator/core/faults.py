@@ -195,6 +195,17 @@ class Faults:
             self.hidden_served += 1
             return True
 
+    def hidden_tail(self, tail: str, now: float) -> bool:
+        """Whether a resource whose URL path ends with `tail` is in a hide window (a service checking a
+        reference to it, e.g. a new service account named in an IAM policy)."""
+        if not self._hidden:
+            return False
+        with self._lock:
+            if any(path.endswith(tail) and now < until for path, until in self._hidden.items()):
+                self.hidden_served += 1
+                return True
+        return False
+
     # ---- used by the services -------------------------------------------------------------------
 
     def operation_error(self, api: str, method_id: str, path: str) -> dict | None:

@@ -20,6 +20,6 @@ def get_iam_policy(ctx, req):
 def set_iam_policy(ctx, req):
     with ctx.store.transaction():
         _, doc = find_account(ctx, req.params["resource"])
-        new = policy.apply_set(ctx.store.get(POLICIES, doc["email"]), req.body)
+        new = policy.apply_set(ctx.store.get(POLICIES, doc["email"]), req.body, ctx=ctx)
         ctx.store.put(POLICIES, doc["email"], new)
     return policy.render(new)

@@ -26,6 +26,6 @@ def set_iam_policy(ctx, req):
         if project["state"] != "ACTIVE":
             raise RmError(400, "FAILED_PRECONDITION", f"Project {project['projectId']} is in state "
                           f"{project['state']}.")
-        new = iam_policy.apply_set(ctx.store.get(POLICIES, _key(project)), req.body, errors_list=False)
+        new = iam_policy.apply_set(ctx.store.get(POLICIES, _key(project)), req.body, errors_list=False, ctx=ctx)
         ctx.store.put(POLICIES, _key(project), new)
     return iam_policy.render(new)

@@ -21,6 +21,6 @@ def set_iam_policy(ctx, req):
     project, secret = split(req.params["resource"], 2)
     with ctx.store.transaction():
         number, _ = load_secret(ctx, project, secret)
-        new = policy.apply_set(ctx.store.get(POLICIES, secret_key(number, secret)), req.body, errors_list=False)
+        new = policy.apply_set(ctx.store.get(POLICIES, secret_key(number, secret)), req.body, errors_list=False, ctx=ctx)
         ctx.store.put(POLICIES, secret_key(number, secret), new)
     return policy.render(new)
