@@ -28,20 +28,24 @@ destroy_app = typer.Typer(no_args_is_help=True, help="Tear down what gcpkit crea
 
 
 def _prepare(pattern: str, deployment: str | None, sets: list[str] | None, values: str | None, c: Common,
-             target: Any = None):
-    """Everything that can be checked without a call; given the connection (`target`), also what only
-    the API knows (a Deployment Manager config's env.project_number), when the config reads it."""
+             project_number: str | None = None):
     from gcpkit.planning.build import prepare
-    from gcpkit.planning.project_number import fetch_project_number, needs_project_number
     from gcpkit.session import resolve_project
 
     project = resolve_project(c.project)
-    prep = prepare(pattern, deployment=deployment, sets=sets or [], values_file=values, project=project,
-                   region=c.region, zone=c.zone)
-    if target is not None and needs_project_number(prep):
-        prep = prepare(pattern, deployment=deployment, sets=sets or [], values_file=values, project=project,
-                       region=c.region, zone=c.zone, project_number=fetch_project_number(target, project))
-    return prep
+    return prepare(pattern, deployment=deployment, sets=sets or [], values_file=values, project=project,
+                   region=c.region, zone=c.zone, project_number=project_number)
+
+
+def _with_project_number(prep: Any, target: Any, pattern: str, deployment: str | None, sets: list[str] | None,
+                         values: str | None, c: Common) -> Any:
+    """`prep` again with what only the API knows, once connected: a Deployment Manager config's
+    env.project_number, when one of its templates reads it (else `prep` as it is, and no call)."""
+    from gcpkit.planning.project_number import fetch_project_number, needs_project_number
+
+    if not needs_project_number(prep):
+        return prep
+    return _prepare(pattern, deployment, sets, values, c, fetch_project_number(target, prep.env["project"]))
 
 
 def _require_yes_without_terminal(yes: bool) -> None:
@@ -57,7 +61,6 @@ def plan(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, va
     estimate of the monthly cost."""
     from gcpkit.cli.progress import plan_rows, show_plan
     from gcpkit.planning.build import build_plan
-    from gcpkit.planning.project_number import needs_project_number
     from gcpkit.pricing.estimate import estimate_plan
     from gcpkit.pricing.report import show_estimate
     from gcpkit.pricing.table import load_table
@@ -70,7 +73,7 @@ def plan(pattern: str, deployment: DeploymentOpt = None, set_: SetOpt = None, va
     with Session(c.target_options(), prep.env["project"]) as session:
         store = session.state
         target = session.connect()
-        prep = _prepare(pattern, deployment, set_, values, c, target) if needs_project_number(prep) else prep
+        prep = _with_project_number(prep, target, pattern, deployment, set_, values, c)
         ctx = Ctx(target, prep.env["deployment"], prep.env)
         the_plan = build_plan(prep, store, ctx, read_all=True)
     show_plan(the_plan)
@@ -115,7 +118,6 @@ def run_up(pattern: str, *, deployment: str | None, sets: list[str] | None, valu
     from gcpkit.cli.progress import ApplyProgress, show_plan
     from gcpkit.execution.apply import apply
     from gcpkit.planning.build import build_plan
-    from gcpkit.planning.project_number import needs_project_number
     from gcpkit.pricing.estimate import estimate_plan
     from gcpkit.pricing.report import show_estimate
     from gcpkit.pricing.table import load_table
@@ -131,7 +133,7 @@ def run_up(pattern: str, *, deployment: str | None, sets: list[str] | None, valu
         store = session.state
         with session.lock(name, command, break_stale=break_lock):
             target = session.connect()
-            prep = _prepare(pattern, deployment, sets, values, c, target) if needs_project_number(prep) else prep
+            prep = _with_project_number(prep, target, pattern, deployment, sets, values, c)
             ctx = Ctx(target, name, prep.env)
             the_plan = build_plan(prep, store, ctx, read_all=False)
             show_plan(the_plan)
