@@ -195,8 +195,8 @@ def _created_path(path: str, body: Any, query: list[tuple[str, str]]) -> str | N
             value = value.get(key) if isinstance(value, dict) else None
         if isinstance(value, str) and value:
             return f"{base}/{value}"
-    project = path.split("/projects/", 1)[-1].split("/", 1)[0]
     if base.endswith("/serviceAccounts") and isinstance(body.get("accountId"), str):
+        project = path.split("/projects/", 1)[-1].split("/", 1)[0]
         return f"{base}/{body['accountId']}@{project}.iam.gserviceaccount.com"
     return None
 
