@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -49,15 +47,7 @@ def replay(base: str, exchanges: list[golden.Exchange], values: dict[str, str]) 
             continue
         total += 1
         url = f"{base}/dns/dns/v1/{fill(m.group(2))}"
-        data = fill(ex.body).encode() if ex.body else None
-        request = urllib.request.Request(url, data=data, method=ex.method,
-                                         headers={"Content-Type": "application/json"} if data else {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as resp:
-                status, raw = resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            status, raw = e.code, e.read()
-        got = json.loads(raw) if raw.strip() else {}
+        status, got = golden.call(ex.method, url, fill(ex.body) if ex.body else None)
         expected = json.loads(fill(json.dumps(ex.response))) if ex.response is not None else {}
         if ex.method == "POST" and url.split("?")[0].endswith("/changes") and "id" in got:
             values["changeId"] = got["id"]  # the recording's ${changeId} is the id this POST returned

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -57,15 +55,7 @@ def replay(base: str, name: str, exchanges: list[golden.Exchange]) -> tuple[int,
         if not m:
             continue
         total += 1
-        data = fill(body).encode() if body else None
-        request = urllib.request.Request(base + fill(m.group(1)), data=data, method=method,
-                                         headers={"Content-Type": "application/json"} if data else {})
-        try:
-            with urllib.request.urlopen(request, timeout=10) as resp:
-                status, raw = resp.status, resp.read()
-        except urllib.error.HTTPError as e:
-            status, raw = e.code, e.read()
-        got = json.loads(raw) if raw.strip() else {}
+        status, got = golden.call(method, base + fill(m.group(1)), fill(body) if body else None)
         expected = json.loads(fill(want_text)) if want_text else {}
         problems = compare(want_status, expected, status, got)
         line = f"#{n} {method} {m.group(1).split('?')[0]}: " + "; ".join(problems)
