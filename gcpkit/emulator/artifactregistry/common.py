@@ -3,6 +3,7 @@ Registry's wording, names and time."""
 
 from __future__ import annotations
 
+import re
 
 from gcpkit.emulator.core.errors import GrpcError
 from gcpkit.emulator.core.formats import rfc3339_micros, split_name
@@ -34,3 +35,16 @@ def split(name: str, kinds: tuple[str, ...]) -> list[str]:
 
 
 fmt_time = rfc3339_micros
+
+
+def parse_filter(text: str, term: re.Pattern, supported: str) -> list[tuple[str, str | None]]:
+    """AIP-160 terms joined by AND, each matched by `term` (groups `field` and, if given, `value`):
+    [(field, value without quotes, or None)]; anything else is a 400 naming what is `supported`."""
+    terms = []
+    for token in re.split(r"\s+AND\s+", text.strip()) if text and text.strip() else []:
+        m = term.match(token.strip())
+        if m is None:
+            raise invalid(f"Invalid filter: {text!r}. Supported: {supported} joined by AND.")
+        value = m.group("value")
+        terms.append((m.group("field"), value.strip('"') if value is not None else None))
+    return terms

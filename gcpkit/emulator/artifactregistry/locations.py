@@ -13,7 +13,7 @@ from gcpkit.emulator.compute.catalog import REGIONS
 from gcpkit.emulator.core.formats import token_page
 from gcpkit.emulator.core.registry import handler
 
-from .common import RegistryError, invalid, split
+from .common import RegistryError, invalid, parse_filter, split
 
 # Where Google's regions are (a region added to the catalog without one shows its id).
 DISPLAY_NAMES = {
@@ -35,22 +35,11 @@ def location_doc(project: str, location: str) -> dict:
             "displayName": MULTI_REGIONS.get(location) or DISPLAY_NAMES.get(location, location)}
 
 
-def _filter(text: str) -> list[tuple[str, str]]:
-    terms = []
-    for token in re.split(r"\s+AND\s+", text.strip()) if text and text.strip() else []:
-        m = _TERM.match(token.strip())
-        if m is None:
-            raise invalid(f"Invalid filter: {text!r}. Supported: name=, locationId= and displayName= terms "
-                          "joined by AND.")
-        terms.append((m.group("field"), m.group("value").strip('"')))
-    return terms
-
-
 @handler("artifactregistry.projects.locations.list")
 def list_(ctx, req):
     p = req.params
     (project,) = split(p["name"], ("projects",))
-    terms = _filter(p.get("filter") or "")
+    terms = parse_filter(p.get("filter") or "", _TERM, "name=, locationId= and displayName= terms")
     docs = [d for d in (location_doc(project, loc) for loc in location_ids())
             if all(d[field] == value for field, value in terms)]
     page, token = token_page(docs, p.get("pageSize"), p.get("pageToken"), lambda d: d["locationId"],

@@ -15,7 +15,7 @@ import re
 from gcpkit.emulator.core.registry import handler
 
 from . import operations as ops
-from .common import REPOSITORIES, already_exists, fmt_time, invalid, not_found, split
+from .common import REPOSITORIES, already_exists, fmt_time, invalid, not_found, parse_filter, split
 from .locations import location_ids
 
 _ID = re.compile(r"^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
@@ -74,18 +74,6 @@ def get(ctx, req):
     return load(ctx, *split(req.params["name"], ("projects", "locations", "repositories")))
 
 
-def _parse_filter(text: str) -> list[tuple[str, str | None]]:
-    terms = []
-    for token in re.split(r"\s+AND\s+", text.strip()) if text and text.strip() else []:
-        m = _TERM.match(token.strip())
-        if m is None:
-            raise invalid(f"Invalid filter: {text!r}. Supported: name=\"...\" and labels.KEY[=VALUE] terms "
-                          "joined by AND.")
-        value = m.group("value")
-        terms.append((m.group("field"), value.strip('"') if value is not None else None))
-    return terms
-
-
 def _matches(doc: dict, terms) -> bool:
     for field, wanted in terms:
         if field == "name":
@@ -105,7 +93,7 @@ def _matches(doc: dict, terms) -> bool:
 def list_(ctx, req):
     p = req.params
     project, location = split(p["parent"], ("projects", "locations"))
-    terms = _parse_filter(p.get("filter") or "")
+    terms = parse_filter(p.get("filter") or "", _TERM, 'name="..." and labels.KEY[=VALUE] terms')
     docs = [d for d in ctx.store.list(REPOSITORIES, f"{project}/{location}/") if _matches(d, terms)]
     order = (p.get("orderBy") or "name").split()
     if order[0] != "name" or len(order) > 2 or (len(order) == 2 and order[1] not in ("asc", "desc")):
