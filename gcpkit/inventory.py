@@ -135,7 +135,9 @@ def _compute_found(kind: Any, body: dict, scope: dict) -> Found:
     return Found(kind.type_name, body.get("name", ""), scope, owner_from(body), body.get("creationTimestamp"), body)
 
 
-def _pages(make: Callable[[str | None], Any], items_key: str) -> list[dict]:
+def all_pages(make: Callable[[str | None], Any], items_key: str) -> list[dict]:
+    """Every item of a google-api-python-client list call (`make(token)` makes one page's request),
+    each page through gcpkit's retries."""
     from gcpkit.providers.google_api import execute
 
     out: list[dict] = []
@@ -153,32 +155,32 @@ def _api_listers(target: Any, project: str) -> dict[str, Callable[[], list[Found
 
     def sql() -> list[Found]:
         client = target.discovery("sqladmin", "v1")
-        rows = _pages(lambda t: client.instances().list(project=project, pageToken=t), "items")
+        rows = all_pages(lambda t: client.instances().list(project=project, pageToken=t), "items")
         return [Found("sqladmin.v1.instance", b["name"], {}, owner_from(
             {"labels": (b.get("settings") or {}).get("userLabels") or {}}), b.get("createTime"), b) for b in rows]
 
     def buckets() -> list[Found]:
         client = target.discovery("storage", "v1")
-        rows = _pages(lambda t: client.buckets().list(project=project, pageToken=t), "items")
+        rows = all_pages(lambda t: client.buckets().list(project=project, pageToken=t), "items")
         return [Found("storage.v1.bucket", b["name"], {}, owner_from(b), b.get("timeCreated"), b) for b in rows]
 
     def secrets() -> list[Found]:
         client = target.discovery("secretmanager", "v1")
-        rows = _pages(lambda t: client.projects().secrets().list(parent=f"projects/{project}", pageToken=t),
+        rows = all_pages(lambda t: client.projects().secrets().list(parent=f"projects/{project}", pageToken=t),
                       "secrets")
         return [Found("secretmanager.v1.secret", b["name"].rsplit("/", 1)[-1], {}, owner_from(b),
                       b.get("createTime"), b) for b in rows]
 
     def accounts() -> list[Found]:
         client = target.discovery("iam", "v1")
-        rows = _pages(lambda t: client.projects().serviceAccounts().list(name=f"projects/{project}", pageToken=t),
+        rows = all_pages(lambda t: client.projects().serviceAccounts().list(name=f"projects/{project}", pageToken=t),
                       "accounts")
         return [Found("iam.v1.serviceAccount", b["email"].split("@", 1)[0], {}, owner_from(b), None, b)
                 for b in rows]
 
     def zones() -> list[Found]:
         client = target.discovery("dns", "v1")
-        rows = _pages(lambda t: client.managedZones().list(project=project, pageToken=t), "managedZones")
+        rows = all_pages(lambda t: client.managedZones().list(project=project, pageToken=t), "managedZones")
         return [Found("dns.v1.managedZone", b["name"], {}, owner_from(b), b.get("creationTime"), b) for b in rows]
 
     def clusters() -> list[Found]:  # every location at once ("-"); labels are the cluster's resourceLabels
@@ -190,12 +192,12 @@ def _api_listers(target: Any, project: str) -> dict[str, Callable[[], list[Found
 
     def repositories() -> list[Found]:  # no "every location" form: one list per location the API names
         client = target.discovery("artifactregistry", "v1")
-        locations = [loc["locationId"] for loc in _pages(
+        locations = [loc["locationId"] for loc in all_pages(
             lambda t: client.projects().locations().list(name=f"projects/{project}", pageToken=t), "locations")]
 
         def in_location(location: str) -> list[Found]:
             registry = target.discovery("artifactregistry", "v1").projects().locations().repositories()  # per thread
-            rows = _pages(lambda t: registry.list(parent=f"projects/{project}/locations/{location}", pageToken=t),
+            rows = all_pages(lambda t: registry.list(parent=f"projects/{project}/locations/{location}", pageToken=t),
                           "repositories")
             return [Found("artifactregistry.v1.repository", b["name"].rsplit("/", 1)[-1], {"location": location},
                           owner_from(b), b.get("createTime"), b) for b in rows]

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from gcpkit.cli.main import app
 from gcpkit.constants import EMULATOR_HOST_ENV
+from gcpkit.inventory import all_pages
 
 PROJECT = "reliability"
 ZONE = "us-central1-a"
@@ -221,20 +222,6 @@ def census(lab: Lab, deployment: str):
     return inv.items + beyond_inventory(lab, deployment)
 
 
-def _pages(request, items_key: str) -> list[dict]:
-    """Every item of a google-api-python-client list call (`request(token)` makes one page's request),
-    riding out the transient faults the suites inject as gcpkit's inventory does."""
-    from gcpkit.providers.google_api import execute
-
-    out, token = [], None
-    while True:
-        page = execute(request(token))
-        out += page.get(items_key) or []
-        token = page.get("nextPageToken")
-        if not token:
-            return out
-
-
 def beyond_inventory(lab: Lab, deployment: str) -> list:
     """What gcpkit's inventory does not list, found by what ties it to the deployment."""
     target = lab_target(lab)
@@ -250,7 +237,7 @@ def _databases(lab: Lab, target, deployment: str) -> list:
     others = {live.get("uid") for live in StateView(lab.state_path).live_elsewhere(deployment, "firestore.v1.database")}
     databases = target.discovery("firestore", "v1").projects().databases()
     return [Found("firestore.v1.database", db["name"].rsplit("/", 1)[-1], {}, None, db.get("createTime"), db)
-            for db in _pages(lambda t: databases.list(parent=f"projects/{PROJECT}"), "databases")
+            for db in all_pages(lambda t: databases.list(parent=f"projects/{PROJECT}"), "databases")
             if db.get("uid") not in others]
 
 
@@ -262,13 +249,13 @@ def _versions(target, deployment: str) -> list:
 
     gae = target.discovery("appengine", "v1").apps()
     try:
-        services = [s["id"] for s in _pages(lambda t: gae.services().list(appsId=PROJECT, pageToken=t), "services")]
+        services = [s["id"] for s in all_pages(lambda t: gae.services().list(appsId=PROJECT, pageToken=t), "services")]
     except NotFound:  # no application in the project: no version
         return []
     ours = re.compile(re.escape(deployment) + r"-[0-9a-f]{12}")
     found = []
     for service in services:
-        listed = _pages(lambda t, s=service: gae.services().versions().list(appsId=PROJECT, servicesId=s, pageToken=t),
+        listed = all_pages(lambda t, s=service: gae.services().versions().list(appsId=PROJECT, servicesId=s, pageToken=t),
                         "versions")
         found += [Found("appengine.v1.version", v["id"], {"service": service}, deployment, v.get("createTime"), v)
                   for v in listed if ours.fullmatch(v["id"])]
@@ -283,7 +270,7 @@ def _node_pools(target, deployment: str) -> list:
     clusters = target.discovery("container", "v1").projects().locations().clusters()
     return [Found("container.v1.nodePool", pool["name"], {"location": c["location"], "cluster": c["name"]},
                   deployment, None, pool)
-            for c in _pages(lambda t: clusters.list(parent=f"projects/{PROJECT}/locations/-"), "clusters")
+            for c in all_pages(lambda t: clusters.list(parent=f"projects/{PROJECT}/locations/-"), "clusters")
             if owner_from({"labels": c.get("resourceLabels") or {}}) == deployment
             for pool in c.get("nodePools") or []]
 
@@ -296,7 +283,7 @@ def staging_strays(lab: Lab, deployment: str, bucket: str, live: set[str]) -> li
 
     target = lab_target(lab)
     gcs = target.discovery("storage", "v1")
-    objects = [o for o in _pages(lambda t: gcs.objects().list(bucket=bucket, pageToken=t), "items")
+    objects = [o for o in all_pages(lambda t: gcs.objects().list(bucket=bucket, pageToken=t), "items")
                if (o.get("metadata") or {}).get(LABEL_DEPLOYMENT) == deployment]
     claims = {o["name"].split("/", 2)[2]: o for o in objects if o["name"].startswith("gcpkit/versions/")}
     referenced = {sha for o in claims.values() for sha in (o.get("metadata") or {}).get("sha1s", "").split(",")}
