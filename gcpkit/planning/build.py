@@ -212,7 +212,14 @@ def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool, read_par
     deployment = prep.env["deployment"]
     recorded = {r.name: r for r in state.resources(deployment)}
     _check_same_project(state, deployment, prep.env["project"], recorded.values())
-    pending = {i.resource: i for i in state.pending_intents(deployment)}
+    open_intents = state.pending_intents(deployment)  # oldest first
+    pending = {i.resource: i for i in open_intents}  # the newest per resource
+    # Every pending create of a resource: chained kills leave several, and the oldest may be the one whose
+    # call made it (a later run's call, started after it was made, would not prove it ours).
+    pending_creates: dict[str, list] = {}
+    for i in open_intents:
+        if i.action == "create":
+            pending_creates.setdefault(i.resource, []).append(i)
     steps: dict[str, Step] = {}
     from graphlib import TopologicalSorter
 
@@ -247,8 +254,8 @@ def build_plan(prep: Prepared, state: Any, ctx: Ctx, *, read_all: bool, read_par
         if record is None:
             made_by = getattr(provider, "made_by_intent", None)  # types without ownership marks (Firestore)
             if not is_ours(provider, step.live, deployment) and not (
-                    made_by is not None and intent is not None and intent.action == "create"
-                    and made_by(step.live, intent.payload or {})):
+                    made_by is not None and any(made_by(step.live, i.payload or {})
+                                                for i in pending_creates.get(name, []))):
                 raise LockedError(
                     f"{spec.type} {name!r} already exists and was not created by deployment {deployment!r}"
                     + (f" (it belongs to gcpkit deployment {owner!r})" if owner else ""),
