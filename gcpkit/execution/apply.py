@@ -99,8 +99,8 @@ class _Applier:
         try:
             try:
                 live = provider.create(self.ctx, step.name, resolved, request_id)
-            except Conflict:
-                live = provider.read(self.ctx, step.name, resolved)
+            except Conflict:  # it exists: a 404 now is a consistency window (a new resource), ridden out
+                live = provider.read_after_create(self.ctx, step.name, resolved)
                 owner = provider.owner(live)
                 if not is_ours(provider, live, self.plan.deployment):
                     raise OperationFailed(

@@ -18,7 +18,10 @@ class EmulatorHandle:
     def requests(self) -> list[dict]:
         if not self.log.exists():
             return []
-        return [json.loads(line) for line in self.log.read_text().splitlines() if line.strip()]
+        text = self.log.read_text()
+        # The emulator may be writing a line as we read: a last line without its newline is not there yet.
+        complete = text[:text.rfind("\n") + 1]
+        return [json.loads(line) for line in complete.splitlines() if line.strip()]
 
     def mark(self) -> int:
         return len(self.requests())

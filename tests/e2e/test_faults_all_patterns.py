@@ -8,8 +8,8 @@ faults (a GKE cluster or node pool the failure left in ERROR is deleted and made
 converged (no duplicate, no orphan, nothing left to do) and `destroy deployment`, under the same faults,
 leaves nothing of the deployment.
 
-Where the "hide" rule applies: creates whose body carries the new resource's `name` (Compute, Cloud SQL,
-DNS, buckets). GKE, Firestore, Artifact Registry and App Engine name it elsewhere. The Kubernetes API
+The "hide" rule applies to every create, wherever it names the new resource (body.name for Compute, Cloud
+SQL, DNS and buckets; the cluster, databaseId, repositoryId, version id ... elsewhere). The Kubernetes API
 of an emulated cluster gets the same error rules as an API server words them: 429 TooManyRequests for
 both rate-limit faults, 503 ServiceUnavailable."""
 
@@ -21,16 +21,15 @@ import pytest
 from reliability_helpers import (PATTERNS, PROJECT, REGION, SOAK, ZONE, Case, Lab, assert_converged, case_ids,
                                  destroy_leaves_nothing, lab_target)
 
-HIDE_S = 1.0  # a new resource answers 404 to GETs for this long after its create was accepted
 LIMIT = 8.0
 
 
-def transient(seed: int) -> list[dict]:
+def transient(case: Case) -> list[dict]:
     return [
         {"probability": 0.2, "error": 429},
         {"probability": 0.2, "error": {"status": 403, "reason": "rateLimitExceeded"}},
         {"probability": 0.05, "error": 503},
-        {"http_method": "POST", "hide": HIDE_S},  # every create with a name in its body
+        {"http_method": "POST", "hide": case.hide_s},  # every create: GETs of it answer 404 for a while
     ]
 
 
@@ -69,14 +68,14 @@ def test_transient_faults_are_ridden_out_and_a_quota_is_named(case, tmp_path, mo
             case.setup(lab)  # what the pattern starts from is built without faults
         mark = lab.emu.mark()
         for seed in range(SOAK):
-            lab.set_faults({"seed": f"{case.pattern}:{seed}", "rules": [*transient(seed), quota_rule(case)]})
+            lab.set_faults({"seed": f"{case.pattern}:{seed}", "rules": [*transient(case), quota_rule(case)]})
             for _ in range(2):  # the quota is permanent: failing again the same way, never retried blindly
                 failed = lab.invoke(case.args(), expect=1)
                 code, message = quota_error(case)
                 causes = [line for line in failed.output.splitlines() if code in line and line.startswith("error:")]
                 assert len(causes) == 1 and causes[0].endswith(f"{code}: {message}"), failed.output
                 assert "run `gcpkit up" in failed.output
-            lab.set_faults({"seed": f"{case.pattern}:{seed}:after", "rules": transient(seed)})  # quota raised
+            lab.set_faults({"seed": f"{case.pattern}:{seed}:after", "rules": transient(case)})  # quota raised
             lab.invoke(case.args(), expect=0)
             assert_converged(lab, case)
             destroy_leaves_nothing(lab, case)
