@@ -99,8 +99,15 @@ class _Applier:
         try:
             try:
                 live = provider.create(self.ctx, step.name, resolved, request_id)
-            except Conflict:  # it exists: a 404 now is a consistency window (a new resource), ridden out
-                live = provider.read_after_create(self.ctx, step.name, resolved)
+            except Conflict as conflict:  # it exists: a 404 now is a consistency window (a new resource)
+                try:
+                    live = provider.read_after_create(self.ctx, step.name, resolved)
+                except NotFound:
+                    raise OperationFailed(
+                        f"{step.type} {step.name!r} cannot be created: 409 {conflict} Yet nothing of that name "
+                        f"can be read.",
+                        hint="the name may be held by a resource being deleted, or reserved after a delete (Cloud "
+                             "SQL keeps an instance's name for up to a week): wait, or choose another name") from None
                 owner = provider.owner(live)
                 if not is_ours(provider, live, self.plan.deployment):
                     raise OperationFailed(
