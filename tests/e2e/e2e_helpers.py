@@ -3,25 +3,41 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
+
+
+class LogTail:
+    """The emulator's request log (one JSON line per answered request), read incrementally."""
+
+    def __init__(self, path: Path):
+        self.path, self.offset, self.calls = path, 0, []
+        self._lock = threading.Lock()
+
+    def poll(self) -> list[dict]:
+        with self._lock:
+            if self.path.exists():
+                with open(self.path, encoding="utf-8") as fh:
+                    fh.seek(self.offset)
+                    chunk = fh.read()
+                complete = chunk[:chunk.rfind("\n") + 1]  # a line being written is read next time
+                self.offset += len(complete.encode("utf-8"))
+                self.calls += [json.loads(line) for line in complete.splitlines() if line.strip()]
+            return self.calls
 
 
 class EmulatorHandle:
     def __init__(self, server, log: Path):
         self.server = server
         self.log = log
+        self._tail = LogTail(log)
 
     @property
     def url(self) -> str:
         return self.server.url
 
     def requests(self) -> list[dict]:
-        if not self.log.exists():
-            return []
-        text = self.log.read_text()
-        # The emulator may be writing a line as we read: a last line without its newline is not there yet.
-        complete = text[:text.rfind("\n") + 1]
-        return [json.loads(line) for line in complete.splitlines() if line.strip()]
+        return list(self._tail.poll())
 
     def mark(self) -> int:
         return len(self.requests())

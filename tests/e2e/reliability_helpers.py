@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from e2e_helpers import EmulatorHandle, start_emulator
+from e2e_helpers import EmulatorHandle, LogTail, start_emulator  # noqa: F401 - LogTail: for the suites
 from typer.testing import CliRunner
 
 from gcpkit.cli.main import app
@@ -137,23 +137,6 @@ class Lab:
 
 
 # ---- read-only views ---------------------------------------------------------------------------------
-
-class LogTail:
-    """The emulator's request log (one JSON line per answered request), read incrementally."""
-
-    def __init__(self, path: Path):
-        self.path, self.offset, self.calls = path, 0, []
-
-    def poll(self) -> list[dict]:
-        if self.path.exists():
-            with open(self.path, encoding="utf-8") as fh:
-                fh.seek(self.offset)
-                chunk = fh.read()
-            complete = chunk[:chunk.rfind("\n") + 1]  # a line being written is read next time
-            self.offset += len(complete.encode("utf-8"))
-            self.calls += [json.loads(line) for line in complete.splitlines() if line.strip()]
-        return self.calls
-
 
 def is_create(call: dict) -> bool:
     """A create request (insert/create method) that the API accepted."""
